@@ -1,0 +1,18 @@
+"""Flow Guide: page configuration and navigation; each page lives in flowguide/pages/."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from flowguide.content import brand
+
+PAGES = Path(__file__).parent / "flowguide" / "pages"
+
+st.set_page_config(page_title=f"Flow Guide · {brand().name} sign-in", page_icon=":material/key:", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "guide.py", title="Decision guide", icon=":material/alt_route:", url_path="guide", default=True),
+    ]
+)
+navigation.run()
