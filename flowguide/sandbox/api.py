@@ -1,0 +1,170 @@
+"""The sandbox's Domain API: a small OData-style resource protected by bearer tokens (RFC 6750).
+
+A token is accepted only if this sandbox signed it, its typ is at+jwt (RFC 9068), its iss and aud
+are right, the sandbox clock is inside nbf..exp, and its jti is one this sandbox issued and has not
+revoked. A user's token sees that user's rows; a service token sees its System User's rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import MissingAuthorizationError, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
+from flask import Flask, Response, jsonify, request
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+REALM = "DomainAPI"
+CUSTOMERS_PATH = "/api/domain/odata/Crm_Sales_Customers"
+
+
+class VerifiedAccessToken:
+    """A decoded access token, or the reason it cannot be decoded."""
+
+    def __init__(self, claims: dict[str, Any] | None = None, problem: str | None = None) -> None:
+        self.claims = claims or {}
+        self.problem = problem
+
+    def get_scope(self) -> str:
+        return " ".join(self.claims.get("scope", []))
+
+    @property
+    def owner(self) -> str:
+        return self.claims.get("sub") or self.claims["client_system_user"]
+
+
+class SandboxBearerValidator(BearerTokenValidator):
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__(realm=REALM)
+        self.sandbox = sandbox
+
+    def authenticate_token(self, token_string: str) -> VerifiedAccessToken:
+        sb = self.sandbox
+        try:
+            token = jwt.decode(token_string, sb.signing_key, algorithms=["RS256"])
+        except (JoseError, ValueError):
+            return VerifiedAccessToken(
+                problem="The access token's signature does not verify with this "
+                "identity service's published keys (JWKS)."
+            )
+        if str(token.header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+            return VerifiedAccessToken(
+                problem="This JWT is not an access token (typ is not at+jwt); an ID token is not accepted by the API."
+            )
+        claims = token.claims
+        if claims.get("iss") != sb.issuer:
+            return VerifiedAccessToken(problem=f"The token's issuer is not {sb.issuer}.")
+        if REALM not in (claims.get("aud") or []):
+            return VerifiedAccessToken(problem=f"The token's audience does not include {REALM}.")
+        return VerifiedAccessToken(claims=claims)
+
+    def validate_token(self, token: VerifiedAccessToken, scopes: list[str] | None, request: Any) -> None:
+        def refuse(description: str) -> InvalidTokenError:
+            return InvalidTokenError(description=description, realm=REALM)
+
+        if token.problem:
+            raise refuse(token.problem)
+        now = self.sandbox.clock.now()
+        if now >= token.claims["exp"]:
+            raise refuse(f"The access token expired {now - token.claims['exp']} s ago (tokens live 1 hour).")
+        if now < token.claims["nbf"]:
+            raise refuse("The access token is not valid yet (nbf is in the future).")
+        record = self.sandbox.state.access_tokens.get(token.claims.get("jti", ""))
+        if record is None:
+            raise refuse("This sandbox never issued an access token with this jti.")
+        if record.revoked_because:
+            raise refuse(f"The access token was revoked: {record.revoked_because}.")
+        if self.scope_insufficient(token.get_scope(), scopes):
+            needed = " ".join(scopes or [])
+            error = InsufficientScopeError(
+                description=f"This request needs the {needed!r} scope; the token has {token.get_scope()!r}."
+            )
+            error.needed_scope = needed
+            raise error
+
+
+def _error_response(error: OAuth2Error) -> Response:
+    """RFC 6750 §3: a WWW-Authenticate Bearer challenge with every refusal."""
+    if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
+        # §3.1: a request without credentials gets the challenge and no error code.
+        response = jsonify(
+            error_description="The request has no bearer access token: send Authorization: Bearer <access token>."
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"'
+        return response
+    description = error.get_error_description().replace('"', "'")
+    response = jsonify(error=error.error, error_description=description)
+    response.status_code = error.status_code
+    challenge = f'Bearer realm="{REALM}", error="{error.error}", error_description="{description}"'
+    if isinstance(error, InsufficientScopeError):
+        challenge += f', scope="{getattr(error, "needed_scope", "")}"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _odata_error(status: int, code: str, message: str) -> Response:
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    return response
+
+
+def register_api(app: Flask, sandbox: Sandbox) -> None:
+    protector = ResourceProtector()
+    protector.register_token_validator(SandboxBearerValidator(sandbox))
+    rows = sandbox.state.customers
+
+    def require(scope: str) -> VerifiedAccessToken | Response:
+        try:
+            return protector.acquire_token([scope])
+        except OAuth2Error as error:
+            return _error_response(error)
+
+    @app.get(CUSTOMERS_PATH)
+    def list_customers() -> Response:
+        token = require("read")
+        if isinstance(token, Response):
+            return token
+        top = request.args.get("$top")
+        if top is not None and not (top.isdigit() and int(top) >= 0):
+            return _odata_error(400, "BadRequest", "$top must be a whole number, 0 or more.")
+        visible = rows.get(token.owner, [])
+        limit = int(top) if top is not None else len(visible)
+        return jsonify(
+            {
+                "@odata.context": f"{sandbox.base_url}/api/domain/odata/$metadata#Crm_Sales_Customers",
+                "value": visible[:limit],
+            }
+        )
+
+    @app.post(CUSTOMERS_PATH)
+    def create_customer() -> Response:
+        token = require("update")
+        if isinstance(token, Response):
+            return token
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("Name"), str) or not body["Name"].strip():
+            return _odata_error(400, "BadRequest", 'Send a JSON object with at least "Name" (text).')
+        unknown = sorted(set(body) - {"Name", "Number", "City"})
+        if unknown:
+            return _odata_error(400, "BadRequest", f"Unknown properties: {', '.join(unknown)}.")
+        row = {
+            "Id": str(uuid.uuid4()),
+            "Number": str(body.get("Number") or f"N-{secrets.randbelow(9000) + 1000}"),
+            "Name": body["Name"].strip(),
+            "City": str(body.get("City") or ""),
+        }
+        with sandbox.state.lock:
+            rows.setdefault(token.owner, []).append(row)
+        response = jsonify(row)
+        response.status_code = 201
+        response.headers["Location"] = f"{sandbox.base_url}{CUSTOMERS_PATH}({row['Id']})"
+        return response

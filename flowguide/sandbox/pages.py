@@ -1,0 +1,78 @@
+"""The identity service's HTML pages: sign-in, consent, sign-out and errors.
+
+Small, self-contained, accessible pages (lang, title, labels; no external resources). The forms
+are a contract with the client, which fills them generically: field names must not change.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+SCOPE_WORDS = {
+    "openid": "Confirm who you are to the application (OpenID Connect)",
+    "profile": "See your name, email and user type",
+    "read": "Read your data",
+    "update": "Create, change and delete your data",
+    "offline_access": "Keep access while you are away (a refresh token)",
+}
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
+    "color:#1b1f24;background:#fff}label{display:block;margin:.75rem 0 .25rem}"
+    "input{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}"
+    "button{font:inherit;padding:.45rem 1rem;margin:.75rem .5rem 0 0}"
+    ".error{color:#a1120b;border-left:4px solid #a1120b;padding-left:.75rem}"
+    "code{background:#eef0f3;padding:0 .2rem}"
+)
+
+
+def _page(title: str, body: str, error: str | None = None) -> str:
+    data_error = f' data-error="{escape(error)}"' if error else ""
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)} · Sandbox identity</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n<main{data_error}>\n<h1>{escape(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def sign_in_page(
+    request_id: str, client_id: str, description: str, problem: str | None = None, username: str = ""
+) -> str:
+    alert = f'<p class="error" role="alert">{escape(problem)}</p>\n' if problem else ""
+    about = f"<p>{escape(description)}</p>\n" if description else ""
+    body = (
+        f"<p>The application <code>{escape(client_id)}</code> asks you to sign in.</p>\n{about}{alert}"
+        '<form method="post" action="/id/account/login">\n'
+        f'<input type="hidden" name="request_id" value="{escape(request_id)}">\n'
+        '<label for="username">User name</label>\n'
+        f'<input type="text" id="username" name="username" value="{escape(username)}" '
+        'autocomplete="username" required>\n'
+        '<label for="password">Password</label>\n'
+        '<input type="password" id="password" name="password" autocomplete="current-password" required>\n'
+        '<button type="submit">Sign in</button>\n</form>\n'
+        "<p><small>This is a sandbox: its demo accounts are listed in the Flow Guide README.</small></p>"
+    )
+    return _page("Sign in", body)
+
+
+def consent_page(request_id: str, client_id: str, user_name: str, scopes: list[str]) -> str:
+    items = "\n".join(f"<li><code>{escape(s)}</code>: {escape(SCOPE_WORDS.get(s, s))}</li>" for s in scopes)
+    body = (
+        f"<p>Signed in as <strong>{escape(user_name)}</strong>.</p>\n"
+        f"<p>The application <code>{escape(client_id)}</code> asks to:</p>\n<ul>\n{items}\n</ul>\n"
+        '<form method="post" action="/id/connect/consent">\n'
+        f'<input type="hidden" name="request_id" value="{escape(request_id)}">\n'
+        '<button type="submit" name="decision" value="allow">Allow</button>\n'
+        '<button type="submit" name="decision" value="deny">Deny</button>\n</form>'
+    )
+    return _page("Allow access?", body)
+
+
+def error_page(error: str, description: str) -> str:
+    body = f'<p class="error" role="alert"><code>{escape(error)}</code></p>\n<p>{escape(description)}</p>'
+    return _page("Sign-in request refused", body, error=error)
+
+
+def signed_out_page() -> str:
+    return _page("Signed out", "<p>You are signed out of the sandbox identity service.</p>")
