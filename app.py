@@ -10,12 +10,12 @@ PAGES = Path(__file__).parent / "flowguide" / "pages"
 
 st.set_page_config(page_title=f"Flow Guide · {brand().name} sign-in", page_icon=":material/key:", layout="wide")
 
-navigation = st.navigation(
-    [
-        st.Page(PAGES / "guide.py", title="Decision guide", icon=":material/alt_route:", url_path="guide", default=True),
-        st.Page(PAGES / "flows.py", title="Flow walkthrough", icon=":material/timeline:", url_path="flows"),
-        st.Page(PAGES / "simulator.py", title="Live simulator", icon=":material/play_circle:", url_path="simulator"),
-        st.Page(PAGES / "tokens.py", title="Token inspector", icon=":material/token:", url_path="tokens"),
-    ]
-)
-navigation.run()
+pages = [
+    # The default page is served at "/", so the guide is a page of its own to keep /guide stable.
+    st.Page(PAGES / "home.py", title="Start here", icon=":material/home:", default=True),
+    st.Page(PAGES / "guide.py", title="Decision guide", icon=":material/alt_route:", url_path="guide"),
+    st.Page(PAGES / "flows.py", title="Flow walkthrough", icon=":material/timeline:", url_path="flows"),
+    st.Page(PAGES / "simulator.py", title="Live simulator", icon=":material/play_circle:", url_path="simulator"),
+    st.Page(PAGES / "tokens.py", title="Token inspector", icon=":material/token:", url_path="tokens"),
+]
+st.navigation(pages).run()

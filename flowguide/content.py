@@ -286,4 +286,3 @@ def mistakes() -> dict[str, Mistake]:
                 path, f"mistakes[{i}].step", f"names unknown step {mistake.step!r} of {mistake.flow!r}"
             )
     return {m.id: m for m in catalogue.mistakes}
-

@@ -33,7 +33,7 @@ def run_page(page: str, query: Mapping[str, str] | None = None, timeout: float =
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
-    if page != "guide":
+    if page != "home":
         at.switch_page(f"flowguide/pages/{page}.py")
         at.run()
     return at
@@ -53,9 +53,20 @@ def streamlit_server() -> Iterator[str]:
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
-             f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(APP),
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--server.address=127.0.0.1",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:

@@ -1,4 +1,148 @@
+"""/guide: what are you building? The recommended flow, why, and the registration for each part."""
+
+from urllib.parse import urlencode
+
 import streamlit as st
 
-st.title("guide")
-st.write(dict(st.query_params))
+from flowguide.content import brand
+from flowguide.guide import (
+    Recommendation,
+    Registration,
+    decision_tree,
+    guide_content,
+    is_asked,
+    parse_answers,
+    recommend,
+    tree_path_text,
+)
+
+content = guide_content()
+QUESTION_IDS = [q.id for q in content.questions]
+FLOW_LABELS = {"authorization_code": "Authorization Code", "client_credentials": "Client Credentials"}
+
+
+def widget_key(question_id: str) -> str:
+    return f"guide_{question_id}"
+
+
+def start_again() -> None:
+    for qid in QUESTION_IDS:
+        st.session_state[widget_key(qid)] = None
+
+
+# The URL is the source of truth: a link (or the browser's back button) reloads its answers into the widgets.
+parsed = parse_answers({key: st.query_params[key] for key in st.query_params})
+if st.session_state.get("guide_url_answers") != parsed.answers:
+    for qid in QUESTION_IDS:
+        st.session_state[widget_key(qid)] = parsed.answers.get(qid)
+    st.session_state["guide_url_answers"] = parsed.answers
+
+st.title(f"How should your app sign in to {brand().name}?")
+st.markdown(content.intro)
+for notice in parsed.notices:
+    st.warning(notice, icon=":material/link_off:")
+
+questions_col, result_col = st.columns([2, 3], gap="large")
+
+with questions_col:
+    answers: dict[str, str] = {}
+    for question in content.questions:
+        if not is_asked(question, answers):
+            continue
+        labels = {o.id: o.label for o in question.options}
+        choice = st.radio(
+            question.text,
+            options=list(labels),
+            format_func=labels.__getitem__,
+            index=None,
+            key=widget_key(question.id),
+            help=question.help or None,
+        )
+        if choice is not None:
+            answers[question.id] = choice
+    if answers:
+        st.button("Start again", icon=":material/restart_alt:", on_click=start_again)
+
+    st.markdown("##### The decision")
+    st.graphviz_chart(decision_tree(answers), width="stretch")
+    st.caption(tree_path_text(answers))
+
+if answers != parsed.answers:
+    st.query_params.from_dict(answers)
+    st.session_state["guide_url_answers"] = answers
+
+recommendation: Recommendation = recommend(answers)
+
+
+def registration_list(registration: Registration) -> str:
+    """Each field with its value and why, as a list that wraps in a narrow column."""
+    return "\n".join(f"- `{k}` = **{v}**  \n  {registration.why.get(k, '')}" for k, v in registration.items())
+
+
+def show_recommendation(rec: Recommendation) -> None:
+    st.success(f"**{rec.title}**  \n{rec.summary}", icon=":material/check_circle:")
+    st.markdown("##### Why")
+    lines = []
+    for reason in rec.reasons:
+        question = content.question(reason.question)
+        assumed = f" *(assumed until you answer “{question.text}”)*" if reason.assumed and question else ""
+        lines.append(f"- {reason.text}{assumed}")
+    st.markdown("\n".join(lines))
+    links = " · ".join(f"[{d.title}]({d.url})" for d in rec.docs)
+    st.markdown(f"Documentation: {links}")
+    flows = ["authorization_code", "client_credentials"] if rec.flow == "hybrid" else [rec.flow]
+    for flow in flows:
+        label = FLOW_LABELS.get(flow, flow)
+        walk, run = st.columns(2)
+        walk.page_link(
+            "flowguide/pages/flows.py",
+            label=f"Walk through {label}",
+            icon=":material/timeline:",
+            query_params={"flow": flow},
+        )
+        run.page_link(
+            "flowguide/pages/simulator.py",
+            label=f"Run {label} live",
+            icon=":material/play_circle:",
+            query_params={"flow": flow},
+        )
+    if rec.flow == "hybrid":
+        st.page_link(
+            "flowguide/pages/simulator.py",
+            label="Run both parts side by side",
+            icon=":material/view_column_2:",
+            query_params={"flow": "hybrid"},
+        )
+
+    st.markdown(f"##### What to register in {brand().name}")
+    count = len(rec.registrations)
+    for n, registration in enumerate(rec.registrations, start=1):
+        flow_label = FLOW_LABELS[registration.flow]
+        st.markdown(f"**Trusted Application {n} of {count}: {registration.title}** ({flow_label})")
+        st.markdown(registration_list(registration))
+        st.markdown(f"Scopes to request: `{registration.request_scope}`")
+        with st.expander("As settings text, to copy"):
+            st.code(registration.as_settings(), language="text")
+
+    if rec.warnings:
+        st.markdown("##### Watch out for")
+        for warning in rec.warnings:
+            docs = " ".join(f"[{d.title}]({d.url})" for d in warning.docs)
+            st.warning(f"**{warning.title}.** {warning.text} {docs}", icon=":material/warning:")
+
+
+with result_col:
+    if recommendation.complete:
+        show_recommendation(recommendation)
+    elif recommendation.title:
+        st.info(f"**{recommendation.title}**  \n{recommendation.summary}", icon=":material/help:")
+    else:
+        pending = [content.question(q) for q in recommendation.missing]
+        st.info(
+            "Answer " + " and ".join(f"“{q.text}”" for q in pending if q) + " to see the recommendation.",
+            icon=":material/arrow_back:",
+        )
+
+    if answers:
+        st.markdown("##### Link to this recommendation")
+        st.code(f"{brand().app_url}/guide?{urlencode(answers)}", language="text")

@@ -1,0 +1,425 @@
+"""The decision guide: answers in, a recommendation out (pure; no Streamlit).
+
+The questions, reasons, registration values and warnings are content (content/guide.yaml). The
+product's rules are here: which flow the answers lead to, that a public client never holds a secret
+or a System User, and that each part of a solution is its own Trusted Application
+(auth/flows/choosing-flow.md, auth/configuration/trusted-apps-access.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+import graphviz
+from pydantic import Field, StrictStr, model_validator
+
+from flowguide.content import CONTENT_DIR, DocLink, Model, load_file
+
+Flow = Literal["authorization_code", "client_credentials", "hybrid"]
+PartId = Literal["interactive", "service"]
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+# Which parts each flow is made of: a solution's sign-in part and its unattended part never share a record.
+FLOW_PARTS: dict[str, tuple[PartId, ...]] = {
+    "authorization_code": ("interactive",),
+    "client_credentials": ("service",),
+    "hybrid": ("interactive", "service"),
+}
+# Fields a Public client never has: it cannot keep a secret, and only a Confidential client may act as a System User.
+PUBLIC_CLIENT_FORBIDDEN = ("ApplicationSecretHash", "SystemUser")
+# The record's fields in the order the documentation lists them (auth/configuration/trusted-apps-access.md).
+FIELD_ORDER = (
+    "ApplicationUri",
+    "ClientType",
+    "ApplicationSecretHash",
+    "ImpersonateLoginUrl",
+    "ImpersonateLogoutUrl",
+    "ImpersonateAsInternalUserAllowed",
+    "ImpersonateAsCommunityUserAllowed",
+    "SystemUserAllowed",
+    "SystemUser",
+    "Scope",
+    "AccessTokens",
+    "BasicAuthenticationAllowed",
+    "IsEnabled",
+)
+# Scopes every client may request without listing them in the record (auth/concepts/scopes.md).
+UNCONFIGURED_SCOPES = ("openid", "profile", "offline_access")
+
+
+# --- content model (content/guide.yaml) -----------------------------------------------------------
+
+
+class FieldValue(Model):
+    value: StrictStr
+    why: StrictStr
+
+
+class Option(Model):
+    id: StrictStr = Field(pattern=ID_PATTERN)
+    label: StrictStr
+    reason: StrictStr
+    set: dict[PartId, dict[StrictStr, FieldValue]] = {}
+    scopes: dict[PartId, tuple[StrictStr, ...]] = {}
+    request_scopes: dict[PartId, tuple[StrictStr, ...]] = {}
+    warnings: tuple[StrictStr, ...] = ()
+
+
+class Question(Model):
+    id: StrictStr = Field(pattern=ID_PATTERN)
+    text: StrictStr
+    short: StrictStr = ""  # the label in the decision tree; the question's text when empty
+    help: StrictStr = ""
+    required: bool = False
+    default: StrictStr | None = None
+    ask_when: dict[StrictStr, StrictStr] = {}
+    options: tuple[Option, ...] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _default_is_an_option(self) -> Question:
+        if self.required and self.default is not None:
+            raise ValueError(f"question {self.id!r} is required, so it cannot have a default")
+        if not self.required and (self.default is None or self.option(self.default) is None):
+            raise ValueError(f"question {self.id!r} is optional, so its default must be one of its options")
+        return self
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+class Part(Model):
+    title: StrictStr
+    flow: Literal["authorization_code", "client_credentials"]
+    request_scopes: tuple[StrictStr, ...] = ()
+    fields: dict[StrictStr, FieldValue]
+
+
+class Outcome(Model):
+    title: StrictStr
+    short: StrictStr
+    summary: StrictStr
+    docs: tuple[DocLink, ...] = ()
+
+
+class Warning(Model):
+    id: StrictStr = Field(pattern=ID_PATTERN)
+    title: StrictStr
+    text: StrictStr
+    docs: tuple[DocLink, ...] = ()
+    when: dict[StrictStr, StrictStr] = {}
+
+
+class GuideContent(Model):
+    intro: StrictStr
+    questions: tuple[Question, ...] = Field(min_length=1)
+    parts: dict[PartId, Part]
+    outcomes: dict[Literal["authorization_code", "client_credentials", "hybrid", "nowhere"], Outcome]
+    warnings: tuple[Warning, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> GuideContent:
+        ids = [q.id for q in self.questions]
+        for core in ("signin", "unattended", "client"):
+            if core not in ids:
+                raise ValueError(f"the core question {core!r} is missing")
+        if len(set(ids)) != len(ids):
+            raise ValueError("question ids must be unique")
+        by_id = {q.id: q for q in self.questions}
+        warning_ids = {w.id for w in self.warnings}
+        for question in self.questions:
+            for asked, value in question.ask_when.items():
+                if asked not in by_id or by_id[asked].option(value) is None:
+                    raise ValueError(f"question {question.id!r} asks when {asked}={value!r}, which is no option")
+            for option in question.options:
+                unknown = set(option.warnings) - warning_ids
+                if unknown:
+                    raise ValueError(f"option {question.id}={option.id} names unknown warnings {sorted(unknown)}")
+        for warning in self.warnings:
+            for asked, value in warning.when.items():
+                if asked not in by_id or by_id[asked].option(value) is None:
+                    raise ValueError(f"warning {warning.id!r} applies when {asked}={value!r}, which is no option")
+        missing = {"interactive", "service"} - set(self.parts)
+        if missing:
+            raise ValueError(f"parts {sorted(missing)} are missing")
+        return self
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+@cache
+def guide_content() -> GuideContent:
+    """The guide's questions and texts, loaded and validated once per process."""
+    return load_file(CONTENT_DIR / "guide.yaml", GuideContent)
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+
+def is_asked(question: Question, answers: Mapping[str, str]) -> bool:
+    """A question is asked when every answer it depends on was given as it requires."""
+    return all(answers.get(k) == v for k, v in question.ask_when.items())
+
+
+@dataclass(frozen=True)
+class ParsedAnswers:
+    answers: dict[str, str]
+    notices: tuple[str, ...]
+
+
+def parse_answers(raw: Mapping[str, object], content: GuideContent | None = None) -> ParsedAnswers:
+    """Keep the known, well-formed answers (from a URL); every other value gets a short notice."""
+    content = content or guide_content()
+    answers: dict[str, str] = {}
+    notices: list[str] = []
+    for key, value in raw.items():
+        question = content.question(str(key))
+        if question is None:
+            notices.append(f"Ignored {_short(key)}: there is no such question.")
+            continue
+        if not isinstance(value, str) or question.option(value) is None:
+            valid = ", ".join(o.id for o in question.options)
+            notices.append(f"Ignored {question.id}={_short(value)}: the answer must be one of {valid}.")
+            continue
+        answers[question.id] = value
+    # Answers to questions that the other answers make irrelevant are dropped, in question order.
+    for question in content.questions:
+        if question.id in answers and not is_asked(question, answers):
+            condition = " and ".join(f"{k}={v}" for k, v in question.ask_when.items())
+            notices.append(f"Ignored {question.id}={answers.pop(question.id)}: it is asked only when {condition}.")
+    return ParsedAnswers(answers, tuple(notices))
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- the recommendation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    question: str
+    option: str
+    text: str
+    assumed: bool = False  # the question's default, not the visitor's answer
+
+
+@dataclass(frozen=True)
+class Registration(Mapping[str, str]):
+    """One Trusted Application to register: a mapping of the product's field names to values."""
+
+    part: PartId
+    title: str
+    flow: str
+    fields: dict[str, str]
+    why: dict[str, str]
+    request_scope: str
+
+    def __getitem__(self, key: str) -> str:
+        return self.fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def as_settings(self) -> str:
+        """The record as the documentation writes it: one `Field = value` line each."""
+        return "\n".join(f"{k} = {v}" for k, v in self.fields.items())
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    flow: Flow | None
+    title: str
+    summary: str
+    docs: tuple[DocLink, ...]
+    reasons: tuple[Reason, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+    registrations: tuple[Registration, ...] = ()
+    missing: tuple[str, ...] = ()
+    assumed: tuple[str, ...] = ()
+    answers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.flow is not None
+
+
+def decide_flow(answers: Mapping[str, str]) -> Flow | None:
+    """The product's rule: people signing in means Authorization Code, unattended work Client Credentials."""
+    signin, unattended = answers.get("signin"), answers.get("unattended")
+    if signin == "yes":
+        return "hybrid" if unattended == "yes" else "authorization_code" if unattended == "no" else None
+    if signin == "no" and unattended == "yes":
+        return "client_credentials"
+    return None
+
+
+def unanswered(
+    answers: Mapping[str, str], content: GuideContent | None = None, required: bool = True
+) -> tuple[str, ...]:
+    """The ids of required (or optional) questions that are asked, given these answers, and not yet answered."""
+    content = content or guide_content()
+    return tuple(
+        q.id for q in content.questions if q.required == required and is_asked(q, answers) and q.id not in answers
+    )
+
+
+def recommend(answers: Mapping[str, str], content: GuideContent | None = None) -> Recommendation:
+    """Turn answers into a recommendation; ``flow`` is None while answers are missing or lead nowhere."""
+    content = content or guide_content()
+    parsed = parse_answers(answers, content)
+    given = parsed.answers
+    missing = unanswered(given, content)
+    assumed = unanswered(given, content, required=False)
+    effective = {**given, **{qid: content.question(qid).default for qid in assumed}}  # type: ignore[union-attr]
+    chosen: list[tuple[Question, Option]] = [
+        (q, q.option(effective[q.id]))
+        for q in content.questions
+        if q.id in effective  # type: ignore[misc]
+    ]
+    reasons = tuple(Reason(q.id, o.id, o.reason, q.id in assumed) for q, o in chosen)
+
+    if given.get("signin") == "no" and given.get("unattended") == "no":
+        nowhere = content.outcomes["nowhere"]
+        return Recommendation(None, nowhere.title, nowhere.summary, nowhere.docs, reasons[:2], answers=given)
+
+    flow = decide_flow(given)
+    if flow is None or missing:
+        given_reasons = tuple(r for r in reasons if not r.assumed)
+        return Recommendation(None, "", "", (), given_reasons, missing=missing, answers=given)
+
+    outcome = content.outcomes[flow]
+    registrations = tuple(_registration(content, part, chosen) for part in FLOW_PARTS[flow])
+    return Recommendation(
+        flow,
+        outcome.title,
+        outcome.summary,
+        outcome.docs,
+        reasons,
+        _warnings(content, effective, chosen),
+        registrations,
+        assumed=assumed,
+        answers=given,
+    )
+
+
+def _registration(content: GuideContent, part_id: PartId, chosen: list[tuple[Question, Option]]) -> Registration:
+    part = content.parts[part_id]
+    values = {name: fv.value for name, fv in part.fields.items()}
+    why = {name: fv.why for name, fv in part.fields.items()}
+    scopes = values.get("Scope", "").split()
+    requested = list(part.request_scopes)
+    for _question, option in chosen:
+        for name, fv in option.set.get(part_id, {}).items():
+            values[name], why[name] = fv.value, fv.why
+        scopes += [s for s in option.scopes.get(part_id, ()) if s not in scopes]
+        requested += [s for s in option.request_scopes.get(part_id, ()) if s not in requested]
+    values["Scope"] = " ".join(scopes)
+    if values.get("ClientType") == "Public":
+        # A public client can keep no secret and may not act as a System User.
+        for name in PUBLIC_CLIENT_FORBIDDEN:
+            values.pop(name, None)
+            why.pop(name, None)
+        values["SystemUserAllowed"] = "false"
+    if part.flow == "client_credentials":
+        # Client Credentials never gets the user-only scopes.
+        requested = [s for s in requested if s not in UNCONFIGURED_SCOPES]
+    requested = [s for s in requested if s not in scopes] + scopes
+    values = {k: values[k] for k in sorted(values, key=_field_rank) if values[k] != ""}
+    return Registration(part_id, part.title, part.flow, values, {k: why[k] for k in values}, " ".join(requested))
+
+
+def _field_rank(name: str) -> int:
+    return FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER)
+
+
+def _warnings(
+    content: GuideContent, given: Mapping[str, str], chosen: list[tuple[Question, Option]]
+) -> tuple[Warning, ...]:
+    """Warnings named by a chosen answer, those whose condition holds, and those that always apply."""
+    named = {w for _q, o in chosen for w in o.warnings}
+    option_only = {w for q in content.questions for o in q.options for w in o.warnings}
+
+    def applies(w: Warning) -> bool:
+        if w.when:
+            return all(given.get(k) == v for k, v in w.when.items())
+        return w.id in named or w.id not in option_only
+
+    return tuple(w for w in content.warnings if applies(w))
+
+
+# --- the decision tree ----------------------------------------------------------------------------
+
+TREE_ACTIVE = "#2e7d5b"
+TREE_IDLE = "#8a8f98"
+
+
+def decision_tree(answers: Mapping[str, str], content: GuideContent | None = None) -> graphviz.Digraph:
+    """The guide's first two questions as a tree, with the visitor's own path highlighted."""
+    content = content or guide_content()
+    signin, unattended = content.question("signin"), content.question("unattended")
+    assert signin is not None and unattended is not None
+    titles = {k: v.short for k, v in content.outcomes.items()}
+    graph = graphviz.Digraph("decision_tree")
+    graph.attr(bgcolor="transparent", rankdir="TB", nodesep="0.2", ranksep="0.4")
+    graph.attr(
+        "node",
+        fontname="Helvetica",
+        fontsize="14",
+        style="rounded,filled",
+        shape="box",
+        color=TREE_IDLE,
+        fillcolor="#f4f5f7",
+        fontcolor="#1f2328",
+        penwidth="1.2",
+    )
+    graph.attr("edge", fontname="Helvetica", fontsize="13", color=TREE_IDLE, fontcolor=TREE_IDLE)
+
+    given_signin, given_unattended = answers.get("signin"), answers.get("unattended")
+
+    def node(name: str, label: str, on: bool, shape: str = "box") -> None:
+        style = {"color": TREE_ACTIVE, "fillcolor": "#d9f2e6", "penwidth": "2.4"} if on else {}
+        graph.node(name, label, shape=shape, **style)
+
+    def edge(a: str, b: str, label: str, on: bool) -> None:
+        style = {"color": TREE_ACTIVE, "fontcolor": TREE_ACTIVE, "penwidth": "2.4"} if on else {}
+        graph.edge(a, b, label=f" {label} ", **style)
+
+    node("signin", signin.short or signin.text, True)
+    for branch in ("yes", "no"):
+        on_branch = given_signin == branch
+        node(f"unattended_{branch}", unattended.short or unattended.text, on_branch)
+        edge("signin", f"unattended_{branch}", branch, on_branch)
+        for answer in ("yes", "no"):
+            outcome = decide_flow({"signin": branch, "unattended": answer}) or "nowhere"
+            leaf = f"leaf_{branch}_{answer}"
+            on_leaf = on_branch and given_unattended == answer
+            node(leaf, titles[outcome], on_leaf, shape="box")
+            edge(f"unattended_{branch}", leaf, answer, on_leaf)
+    return graph
+
+
+def tree_path_text(answers: Mapping[str, str], content: GuideContent | None = None) -> str:
+    """The highlighted path in words, for screen readers and for people who would rather read."""
+    content = content or guide_content()
+    parts = []
+    for qid in ("signin", "unattended"):
+        question = content.question(qid)
+        if question is not None and qid in answers:
+            option = question.option(answers[qid])
+            parts.append(f"{question.text} {option.label if option else answers[qid]}.")
+    flow = decide_flow(answers)
+    if flow:
+        parts.append(f"Recommended: {content.outcomes[flow].title}.")
+    elif answers.get("signin") == "no" and answers.get("unattended") == "no":
+        parts.append(content.outcomes["nowhere"].title + ".")
+    return " ".join(parts) or "No answers yet."

@@ -1,0 +1,21 @@
+"""/: where to start: the whole picture and the four ways in."""
+
+import streamlit as st
+
+from flowguide.content import brand, docs_url
+
+name = brand().name
+st.title(f"How apps sign in to {name}")
+st.markdown(
+    f"Every app that calls {name} gets its access token from the instance's identity service, using one of "
+    "two OAuth 2.0 flows: **Authorization Code** when a person signs in, **Client Credentials** when a service "
+    "runs on its own, or both in one solution. This guide helps you choose, shows each flow step by step, "
+    "and runs every request for real against a sandbox that behaves like the product."
+)
+st.markdown(f"Based on the [{name} authentication documentation]({docs_url('tldr-authentication-flows.md')}).")
+
+start = st.columns(4)
+start[0].page_link("flowguide/pages/guide.py", label="Which flow do I need?", icon=":material/alt_route:")
+start[1].page_link("flowguide/pages/flows.py", label="Walk through a flow", icon=":material/timeline:")
+start[2].page_link("flowguide/pages/simulator.py", label="Run a flow live", icon=":material/play_circle:")
+start[3].page_link("flowguide/pages/tokens.py", label="Inspect a token", icon=":material/token:")
