@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
@@ -366,3 +367,56 @@ def text_alternative(spec: DiagramSpec) -> list[str]:
 def message_count(spec: DiagramSpec, step: str | None = None) -> int:
     """How many arrows the diagram has (for one step, when given)."""
     return sum(1 for m in spec.messages if step is None or m.step == step)
+
+
+# --- where a walkthrough stands (the /flows page's query parameters) --------------------------------
+
+DEFAULT_FLOW = "authorization_code"
+
+
+@dataclass(frozen=True)
+class Position:
+    """A flow and one of its steps, plus a notice when the requested ones could not be used."""
+
+    flow: str
+    step: str
+    notice: str | None = None
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return tuple(s.id for s in flows()[self.flow].steps)
+
+    @property
+    def index(self) -> int:
+        return self.steps.index(self.step)
+
+    def moved(self, offset: int) -> Position:
+        """The position ``offset`` steps later (earlier when negative), kept inside the flow."""
+        target = min(max(self.index + offset, 0), len(self.steps) - 1)
+        return Position(self.flow, self.steps[target])
+
+
+def _shown(value: str) -> str:
+    # A value from the URL is shown back as plain code, short and without Markdown quotes.
+    cleaned = "".join(ch for ch in value if ch.isprintable() and ch != "`")
+    return f"`{cleaned[:40]}{'…' if len(cleaned) > 40 else ''}`"
+
+
+def resolve_position(flow: str | None, step: str | None) -> Position:
+    """Turn the ``flow`` and ``step`` query parameters into a position; bad values fall back.
+
+    Unknown flow -> the default flow's first step; unknown step -> the flow's first step. Either way
+    the position carries a short notice for the reader.
+    """
+    known = flows()
+    notices = []
+    if flow is None or flow == "":
+        flow = DEFAULT_FLOW
+    elif flow not in SEQUENCE_IDS or flow not in known:
+        notices.append(f"There is no flow {_shown(flow)}; showing {known[DEFAULT_FLOW].title} instead.")
+        flow, step = DEFAULT_FLOW, None
+    narrative = known[flow]
+    if step is not None and step != "" and narrative.step(step) is None:
+        notices.append(f"{narrative.title} has no step {_shown(step)}; starting at its first step.")
+        step = None
+    return Position(flow, step or narrative.steps[0].id, " ".join(notices) or None)

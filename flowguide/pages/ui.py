@@ -1,0 +1,91 @@
+"""Views the pages share. The diagram view: chart, legend, the diagram in words, exports."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from flowguide import diagrams
+
+LEGEND = (
+    "Solid arrow: request · dashed: response · dotted: redirect (the browser is sent on). "
+    "**Orange, bold: this step** · blue: done · grey: still to come."
+)
+
+
+def diagram_view(
+    diagram_id: str,
+    highlight_step: str | None = None,
+    *,
+    key: str | None = None,
+    exports: bool = True,
+) -> None:
+    """Draw one diagram from ``diagrams/`` with its legend, its text alternative and export buttons.
+
+    ``highlight_step`` marks one step of a flow (earlier steps read as done, later as pending);
+    ``key`` must differ between two views on the same page (it prefixes the download buttons' keys).
+    """
+    spec = diagrams.load_spec(diagram_id)
+    key = key or f"diagram_{diagram_id}"
+    words = diagrams.text_alternative(spec)
+    st.graphviz_chart(diagrams.to_digraph(spec, highlight_step), alt=f"{spec.title}: " + " ".join(words))
+    if spec.kind == "sequence":
+        st.caption(LEGEND if highlight_step else LEGEND.split(" **")[0])
+    with st.expander("The diagram in words"):
+        bullet = "" if spec.kind == "sequence" else "- "
+        st.markdown("\n".join(f"{bullet}{line}" for line in words))
+    if exports:
+        _export_buttons(spec, key)
+
+
+def _export_buttons(spec: diagrams.DiagramSpec, key: str) -> None:
+    # Exports show the plain diagram (no step highlighted), ready for documentation.
+    dot_source = diagrams.to_digraph(spec).source
+    dot_col, svg_col, mermaid_col = st.columns(3)
+    dot_col.download_button(
+        "DOT",
+        dot_source,
+        file_name=f"{spec.id}.dot",
+        mime="text/vnd.graphviz",
+        key=f"{key}_dot",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    svg_col.download_button(
+        "SVG",
+        lambda: diagrams.render_svg(dot_source),
+        file_name=f"{spec.id}.svg",
+        mime="image/svg+xml",
+        key=f"{key}_svg",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    mermaid_col.download_button(
+        "Mermaid",
+        diagrams.to_mermaid(spec),
+        file_name=f"{spec.id}.mmd",
+        mime="text/plain",
+        key=f"{key}_mermaid",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Paste into the documentation's Markdown inside a mermaid code block.",
+    )
+
+
+def walkthrough_link(flow_id: str, step: str | None = None) -> None:
+    """A link to the /flows walkthrough of one flow (at one step when given)."""
+    query = {"flow": flow_id} | ({"step": step} if step else {})
+    title = diagrams.load_spec(flow_id).title
+    st.page_link(
+        "flowguide/pages/flows.py",
+        label=f"Walk through {title} step by step",
+        icon=":material/timeline:",
+        query_params=query,
+    )
+
+
+def flow_diagrams(flow_ids: list[str] | tuple[str, ...], *, key: str = "recommended") -> None:
+    """For a recommendation: each flow's sequence diagram with a link to its walkthrough."""
+    for flow_id in flow_ids:
+        st.subheader(diagrams.load_spec(flow_id).title)
+        diagram_view(flow_id, key=f"{key}_{flow_id}")
+        walkthrough_link(flow_id)
