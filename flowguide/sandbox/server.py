@@ -22,6 +22,7 @@ from authlib.oauth2.rfc6749.errors import (
     InvalidRequestError,
     InvalidScopeError,
     UnauthorizedClientError,
+    UnsupportedGrantTypeError,
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
@@ -329,9 +330,20 @@ class SandboxAuthorizationServer(AuthorizationServer):
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:
             # Authlib's message lists its methods; say what the reader can check instead.
+            error.status_code = 401  # one answer whichever way the client authenticated (RFC 6749 §5.2)
             error.description = (
                 "Client authentication failed: the client_id is unknown, or the "
                 "client_secret does not match ApplicationSecretHash."
+            )
+            raise
+
+    def get_token_grant(self, request: OAuth2Request) -> Any:
+        try:
+            return super().get_token_grant(request)
+        except UnsupportedGrantTypeError as error:
+            error.description = (
+                f"grant_type {request.payload.grant_type!r} is not offered; the supported grants "
+                "are authorization_code, client_credentials and refresh_token."
             )
             raise
 
