@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import secrets
 from html.parser import HTMLParser
@@ -583,6 +584,23 @@ def test_tampered_token_is_refused(client: httpx.Client) -> None:
         .decode()
     )
     assert api_get(client, f"{header}.{forged}.{signature}").status_code == 401
+
+
+def test_no_token_or_secret_reaches_the_logs(sb: Sandbox, client: httpx.Client, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    tokens = portal_tokens(sb, client)
+    service = service_token(client).json()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert caplog.records  # Authlib did log at DEBUG, so the check below has something to look at
+    for value in (
+        tokens["access_token"],
+        tokens["refresh_token"],
+        tokens["id_token"],
+        service["access_token"],
+        PORTAL_SECRET,
+        SYNC_SECRET,
+    ):
+        assert value not in logged
 
 
 # --- isolation -------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ granted, how long things live; codes and tokens live in one sandbox's state only
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,17 @@ AUDIENCE = ["DomainAPI", "TableAPI", "OLAP", "AppServer"]
 SUPPORTED_GRANTS = ("authorization_code", "client_credentials", "refresh_token")
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 ROTATED = "it was rotated: the refresh that used it returned a newer refresh token"
+
+
+class _NoIssuedTokens(logging.Filter):
+    """Drops Authlib's DEBUG record that prints each issued token: tokens never go into logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Issue token", "Grant token"))
+
+
+for _grant_module in ("authorization_code", "client_credentials", "refresh_token"):
+    logging.getLogger(f"authlib.oauth2.rfc6749.grants.{_grant_module}").addFilter(_NoIssuedTokens())
 
 
 # --- the Trusted Application seen through Authlib's ClientMixin -----------------------------------
