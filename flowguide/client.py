@@ -981,7 +981,10 @@ class FlowRun:
             ("nbf is not in the future", {"nbf": {"essential": False}}),
         ):
             try:
-                jwt.JWTClaimsRegistry(now=now, **options).validate(claims)
+                # One claim at a time, so each check is recorded on its own.
+                (claim,) = options
+                subset = {claim: claims[claim]} if claim in claims else {}
+                jwt.JWTClaimsRegistry(now=now, **options).validate(subset)
                 passed, detail = True, ""
             except ClaimError as exc:
                 passed, detail = False, exc.description or exc.error

@@ -1,0 +1,135 @@
+"""The transcript is what crossed the wire; what it renders masks every credential unless revealed."""
+
+from __future__ import annotations
+
+import shlex
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from flowguide.client import WEB_PORTAL, ClientConfig, FlowRun, run_to_end
+from flowguide.sandbox import Sandbox
+from flowguide.transcript import MASK, Exchange, mask, mask_values, secret_values
+
+
+def _basic_web_portal_run() -> FlowRun:
+    sandbox = Sandbox()
+    app = ClientConfig(**{**WEB_PORTAL.__dict__, "auth_method": "client_secret_basic"})
+    run = FlowRun(
+        "refresh",
+        sandbox.http_client(),
+        app=app,
+        advance_clock=sandbox.clock.advance,
+        issuer=sandbox.issuer,
+        clock=sandbox.clock.now,
+    )
+    run_to_end(run)
+    return run
+
+
+@pytest.fixture(scope="module", params=["refresh_basic", "hybrid", "authorization_code_spa"])
+def run(request: pytest.FixtureRequest) -> FlowRun:
+    if request.param == "refresh_basic":
+        return _basic_web_portal_run()
+    if request.param == "hybrid":
+        return run_to_end_(FlowRun.for_sandbox(Sandbox(), "hybrid"))
+    return run_to_end_(FlowRun.for_sandbox(Sandbox(), "authorization_code", client_id="com.example/spa"))
+
+
+def run_to_end_(run: FlowRun) -> FlowRun:
+    run_to_end(run)
+    assert run.error is None
+    return run
+
+
+def _token_exchange(run: FlowRun) -> Exchange:
+    return next(e for e in run.exchanges if e.url.endswith("/connect/token"))
+
+
+def test_secret_values_hold_every_credential_of_the_run(run: FlowRun) -> None:
+    secrets = secret_values(run)
+    assert "demo" in secrets
+    assert run.auth.code and run.auth.code in secrets
+    assert run.auth.code_verifier in secrets
+    assert run.auth.tokens.access_token in secrets
+    if run.app.client_secret:
+        assert run.app.client_secret in secrets
+
+
+def test_no_secret_in_any_rendering_unless_revealed(run: FlowRun) -> None:
+    secrets = [s for s in secret_values(run) if len(s) >= 8]
+    for exchange in run.exchanges:
+        for rendered in (exchange.render_http(), exchange.to_curl(), exchange.to_curl(multiline=True)):
+            assert [s for s in secrets if s in rendered] == [], exchange.label
+    token = _token_exchange(run)
+    revealed = token.render_http(reveal=True)
+    assert token.form["code"] in revealed and token.form["code_verifier"] in revealed
+    assert token.response_json()["access_token"] in revealed
+
+
+def test_no_request_url_carries_a_secret(run: FlowRun) -> None:
+    secrets = secret_values(run)
+    assert [(e.url, s) for e in run.exchanges for s in secrets if len(s) >= 8 and s in e.url] == []
+
+
+def test_the_password_is_masked_in_the_sign_in_form(run: FlowRun) -> None:
+    sign_in = next(e for e in run.exchanges if e.url.endswith("/account/login"))
+    assert sign_in.form["password"] == "demo"
+    request = sign_in.render_request()
+    assert f"password={MASK}" in request and "username=david" in request
+    assert "password=demo" in sign_in.render_request(reveal=True)
+
+
+def test_bearer_and_basic_credentials_and_the_location_are_masked() -> None:
+    run = _basic_web_portal_run()
+    token = _token_exchange(run)
+    assert token.request_header("authorization").startswith("Basic ")
+    assert f"Authorization: Basic {mask(token.request_header('authorization')[6:])}" in token.render_request()
+    api = next(e for e in run.exchanges if "/api/domain/odata/" in e.url)
+    bearer = api.request_header("authorization").removeprefix("Bearer ")
+    assert f"Authorization: Bearer {bearer[:8]}{MASK}" in api.render_request()
+    redirect = next(e for e in run.exchanges if e.location and "code=" in e.location)
+    code = dict(parse_qsl(urlsplit(redirect.location).query))["code"]
+    state = dict(parse_qsl(urlsplit(redirect.location).query))["state"]
+    shown = redirect.render_response()
+    assert f"code={mask(code)}&state={state}" in shown and code not in shown
+
+
+def test_an_http_message_has_request_line_host_and_body() -> None:
+    run = _basic_web_portal_run()
+    token = _token_exchange(run)
+    lines = token.render_request(reveal=True).split("\n")
+    assert lines[0] == "POST /id/connect/token HTTP/1.1"
+    assert "Host: sandbox.flowguide.test" in lines
+    assert lines[-1] == token.request_body
+    response = token.render_response(reveal=True)
+    assert response.startswith("HTTP/1.1 200 OK\n")
+    assert response.endswith(token.response_body)
+
+
+def test_curl_parses_with_shlex_and_reproduces_the_request(run: FlowRun) -> None:
+    for exchange in run.exchanges:
+        single = shlex.split(exchange.to_curl(reveal=True))
+        joined = shlex.split(exchange.to_curl(reveal=True, multiline=True).replace("\\\n", ""))
+        assert single == joined
+        assert single[0] == "curl" and exchange.url in single
+        if exchange.request_body:
+            assert single[single.index("--data-raw") + 1] == exchange.request_body
+            assert single[single.index("-X") + 1] == exchange.method
+        for name, value in exchange.request_headers:
+            if name.lower() in ("authorization", "content-type"):
+                assert f"{name.title()}: {value}" in single
+
+
+def test_mask_keeps_a_short_prefix_only_of_long_values() -> None:
+    jwt_like = "eyJhbGciOiJSUzI1NiJ9." + "a" * 40 + "." + "b" * 40
+    assert mask(jwt_like) == "eyJhbGci" + MASK
+    assert mask("web-portal-secret") == MASK
+    values = mask_values({"access_token": jwt_like, "old_refresh_token": "r" * 50, "state": "abc", "scope": "read"})
+    assert values == {
+        "access_token": "eyJhbGci" + MASK,
+        "old_refresh_token": "rrrrrrrr" + MASK,
+        "state": "abc",
+        "scope": "read",
+    }
+    assert mask_values({"access_token": jwt_like}, reveal=True) == {"access_token": jwt_like}
