@@ -8,7 +8,7 @@ from flowguide.content import brand
 
 PAGES = Path(__file__).parent / "flowguide" / "pages"
 
-st.set_page_config(page_title=f"Flow Guide · {brand().name} sign-in", page_icon=":material/key:", layout="wide")
+st.set_page_config(page_title=f"Flow Guide · {brand().name} sign-in", page_icon="🔑", layout="wide")
 
 pages = [
     # The default page is served at "/", so the guide is a page of its own to keep /guide stable.

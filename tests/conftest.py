@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 CHROMIUM = "/usr/bin/chromium"
+STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -109,7 +110,14 @@ def page(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     errors: list[str] = []
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def on_console(msg) -> None:
+        url = (msg.location or {}).get("url", "")
+        # Streamlit's front end probes <page path>/_stcore/* to find its base path before it tries the root.
+        if msg.type == "error" and not url.endswith(STREAMLIT_PROBES):
+            errors.append(f"{msg.text} ({url})")
+
+    pg.on("console", on_console)
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.console_errors = errors
     yield pg

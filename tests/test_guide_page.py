@@ -1,0 +1,60 @@
+"""The /guide page through AppTest: deep links, answering, bad query values."""
+
+from __future__ import annotations
+
+from conftest import run_page
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [s.value for s in at.success] + [i.value for i in at.info]
+    return "\n".join(parts + [w.value for w in at.warning])
+
+
+def test_deep_link_shows_the_hybrid_recommendation_with_two_registrations() -> None:
+    at = run_page("guide", {"signin": "yes", "unattended": "yes", "client": "web"})
+    assert not at.exception
+    assert "Hybrid" in at.success[0].value
+    body = texts(at)
+    assert "Trusted Application 1 of 2" in body and "Trusted Application 2 of 2" in body
+    assert "`SystemUser` = **<a dedicated least-privilege user" in body
+    assert "Never forward a user's token to the backend" in body
+    assert at.radio(key="guide_client").value == "web"
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert "Hybrid: both flows" in dot
+
+
+def test_answering_updates_the_url_and_the_recommendation() -> None:
+    at = run_page("guide")
+    assert "Answer" in at.info[0].value and not at.success
+    at.radio(key="guide_signin").set_value("no").run()
+    at.radio(key="guide_unattended").set_value("yes").run()
+    assert at.query_params["signin"] == "no" and at.query_params["unattended"] == "yes"
+    assert "Client Credentials" in at.success[0].value
+    assert "/guide?signin=no&unattended=yes" in at.code[-1].value
+    at.radio(key="guide_service_writes").set_value("yes").run()
+    assert "`Scope` = **read update**" in texts(at)
+
+
+def test_no_signin_and_nothing_unattended_explains_what_to_reconsider() -> None:
+    at = run_page("guide", {"signin": "no", "unattended": "no"})
+    assert not at.exception and not at.success
+    assert "Nothing here needs to sign in yet" in at.info[0].value
+    assert "nothing calls the ERP.net API" in at.info[0].value
+
+
+def test_bad_query_values_show_a_notice_and_are_ignored() -> None:
+    at = run_page("guide", {"signin": "perhaps", "client": "<script>", "utm_source": "docs"})
+    assert not at.exception
+    notices = [w.value for w in at.warning]
+    assert any("signin=perhaps" in n for n in notices)
+    assert any("utm_source" in n for n in notices)
+    assert at.radio(key="guide_signin").value is None
+    assert "Answer" in at.info[0].value
+
+
+def test_start_again_clears_every_answer() -> None:
+    at = run_page("guide", {"signin": "yes", "unattended": "no", "client": "spa"})
+    assert "Authorization Code" in at.success[0].value
+    at.button[0].click().run()
+    assert at.radio(key="guide_signin").value is None
+    assert dict(at.query_params) == {}
