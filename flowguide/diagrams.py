@@ -127,8 +127,8 @@ PARTICIPANT_FILL = {
     "person": "#7048e8",
     "browser": "#7048e8",
     "app": "#1971c2",
-    "service": "#0c8599",
-    "identity": "#2f9e44",
+    "service": "#0b7285",
+    "identity": "#2a7f3a",
     "api": "#495057",
     "data": "#495057",
 }
@@ -280,7 +280,7 @@ def _overview_digraph(spec: DiagramSpec) -> graphviz.Digraph:
                 if p.role in roles:
                     column.node(p.id)
     for i, m in enumerate(spec.messages, start=1):
-        attrs = {**EDGE_STYLE[m.kind], "id": f"msg_{i}", "class": f"message {m.kind}", "label": m.label}
+        attrs = {**EDGE_STYLE[m.kind], "id": f"msg_{i}", "class": f"message {m.kind} neutral", "label": m.label}
         if m.kind == "response":
             # Answers run back against the reading direction; they must not reorder the columns.
             attrs["constraint"] = "false"
