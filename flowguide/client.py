@@ -366,7 +366,8 @@ class _AuthState:
     state: str = ""
     nonce: str = ""
     redirect_uri: str = ""
-    page: str = ""
+    # The last page the identity service showed the browser, parsed once.
+    page: HtmlPage = field(default_factory=HtmlPage)
     page_url: str = ""
     location: str = ""
     code: str = ""
@@ -626,10 +627,10 @@ class FlowRun:
             request.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self._cookies.items())
         response, exchange = send_and_record(self.http, request, actor=actor, label=label)
         # Only the browser keeps the identity service's cookies; the back channel never sends them.
-        self.http.cookies.clear()
-        if browser:
-            for name, value in response.cookies.items():
-                self._cookies[name] = value
+        if "set-cookie" in response.headers:
+            self.http.cookies.clear()
+            if browser:
+                self._cookies |= dict(response.cookies.items())
         r.exchanges.append(exchange)
         return response, exchange
 
@@ -717,11 +718,11 @@ class FlowRun:
         if (err := error_of(ex)) is not None:
             r.error = err
             return
-        self.auth.page = ex.response_body
+        self.auth.page = parse_page(ex.response_body)
         self.auth.page_url = ex.url
 
     def _sign_in(self, r: StepResult) -> None:
-        page = parse_page(self.auth.page)
+        page = self.auth.page
         form = page.form_with_input("password") or next(iter(page.forms), None)
         if form is None:
             r.error = StepError("no_sign_in_form", "the identity service showed no sign-in form")
@@ -737,7 +738,7 @@ class FlowRun:
         response, ex = self._send(r, form.method.upper(), url, "browser", "sign-in form", data=fields)
         self._browser_page(r, response, ex)
         if not r.error and not self.auth.location:
-            again = parse_page(self.auth.page).form_with_input("password")
+            again = self.auth.page.form_with_input("password")
             if not r.check("signed in (no sign-in form shown again)", again is None):
                 r.error = StepError("sign_in_failed", "the sign-in page came back", ex.status)
 
@@ -745,8 +746,7 @@ class FlowRun:
         if self.auth.location:
             r.values["location"] = self.auth.location
             return
-        page = parse_page(self.auth.page)
-        form = page.form_with_button("decision")
+        form = self.auth.page.form_with_button("decision")
         if form is None:
             r.error = StepError("no_consent_form", "the identity service showed no consent form")
             return

@@ -1,0 +1,119 @@
+"""Print how long the client's full flows take in-process, beside the cost of their JOSE calls alone.
+
+    /work/venv/bin/python scripts/bench_engine.py [runs]
+
+Each run is a whole ``FlowRun`` against the in-process sandbox: every step, every recorded exchange,
+the client's own JWKS fetch and checks. The cryptography is measured inside the same runs by timing
+every ``joserfc.jwt.encode`` (the sandbox signing tokens) and ``joserfc.jwt.decode`` (the sandbox's
+API and the client verifying them); the sandbox, Authlib's ID-token code and the client all call
+them through that module, so one wrapper sees them all.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from joserfc import jwt
+
+from flowguide.client import FlowRun, run_to_end
+from flowguide.sandbox import Sandbox
+
+
+class ServerTimer:
+    """Wraps the sandbox's WSGI app to add up the time the identity service and API spend answering."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.seconds = 0.0
+        inner = sandbox.transport.app
+
+        def timed(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            start = time.perf_counter()
+            result = inner(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+                self.seconds += time.perf_counter() - start
+
+        sandbox.transport.app = timed
+
+
+class JoseTimer:
+    """Wraps joserfc's JWT encode and decode to add up their time and count the calls."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.signs = 0
+        self.verifies = 0
+
+    def reset(self) -> None:
+        self.seconds, self.signs, self.verifies = 0.0, 0, 0
+
+    def wrap(self, function: Callable[..., Any], counter: str) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+                setattr(self, counter, getattr(self, counter) + 1)
+
+        return timed
+
+    def install(self) -> None:
+        jwt.encode = self.wrap(jwt.encode, "signs")
+        jwt.decode = self.wrap(jwt.decode, "verifies")
+
+
+def measure(flow: str, client_id: str | None, runs: int, timer: JoseTimer) -> dict[str, float]:
+    """Median whole-run time, sign+verify time and sandbox time over ``runs`` full runs."""
+    sandbox = Sandbox()  # key generation stays outside the timed runs
+    server = ServerTimer(sandbox)
+    wholes, cryptos, servers = [], [], []
+    for i in range(runs + 1):
+        timer.reset()
+        server.seconds = 0.0
+        start = time.perf_counter()
+        run = run_to_end(FlowRun.for_sandbox(sandbox, flow, client_id=client_id))
+        elapsed = time.perf_counter() - start
+        if run[-1].error is not None or not all(r.ok for r in run):
+            raise SystemExit(f"{flow} did not finish cleanly: {run[-1].error}")
+        if i == 0:
+            continue  # warm-up: imports, Flask's first request
+        wholes.append(elapsed)
+        cryptos.append(timer.seconds)
+        servers.append(server.seconds)
+    return {
+        "server_ms": statistics.median(servers) * 1000,
+        "whole_ms": statistics.median(wholes) * 1000,
+        "crypto_ms": statistics.median(cryptos) * 1000,
+        "signs": timer.signs,
+        "verifies": timer.verifies,
+    }
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    timer = JoseTimer()
+    timer.install()
+    print(f"{runs} runs each, in-process sandbox, medians")
+    for name, flow, client_id in (
+        ("authorization_code + PKCE (web)", "authorization_code", None),
+        ("authorization_code + PKCE (SPA)", "authorization_code", "com.example/spa"),
+        ("client_credentials", "client_credentials", None),
+    ):
+        m = measure(flow, client_id, runs, timer)
+        print(
+            f"{name:32} whole {m['whole_ms']:7.2f} ms   sign+verify {m['crypto_ms']:6.2f} ms "
+            f"({m['signs']} signed, {m['verifies']} verified)   ratio {m['whole_ms'] / m['crypto_ms']:4.2f}x"
+        )
+        print(f"{'':32} of which the sandbox answering {m['server_ms']:6.2f} ms (crypto included)")
+
+
+if __name__ == "__main__":
+    main()
