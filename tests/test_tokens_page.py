@@ -121,8 +121,11 @@ def test_token_in_the_url_is_dropped_with_a_notice():
 
 
 def test_claim_values_cannot_inject_markdown(at):
-    inspect(at, own_token(name="![x](https://evil.example/pixel.png) **bold**"))
-    assert claim_rows(at)["name"].startswith("\\!\\[x\\]\\(https\\:")
+    inspect(at, own_token(name="**bold** [link](#x)", email="![x](https://evil.example/pixel.png)"))
+    rows = claim_rows(at)
+    assert rows["name"] == "\\*\\*bold\\*\\* \\[link\\]\\(\\#x\\)"
+    # URLs would be linked even when escaped, so they go in a code span, where nothing is Markdown.
+    assert rows["email"] == "` ![x](https://evil.example/pixel.png) `"
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ CHECK_ICONS = {
     None: ":grey[:material/remove:]",
 }
 MAX_SHOWN_VALUE = 300
+_LINKABLE = re.compile(r"://|www\.|@", re.IGNORECASE)
 
 
 def md_escape(text: str) -> str:
@@ -29,6 +30,23 @@ def md_escape(text: str) -> str:
     if len(flat) > MAX_SHOWN_VALUE:
         flat = flat[:MAX_SHOWN_VALUE] + " …"
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def md_literal(text: str) -> str:
+    """Untrusted text as a code span: nothing inside is Markdown, and URLs and emails are not linked."""
+    flat = " ".join(str(text).split())[:MAX_SHOWN_VALUE]
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {flat} {fence}"
+
+
+def md_text(text: str) -> str:
+    """Untrusted text for Markdown: escaped word by word, URL- or email-like words as code spans."""
+    # GFM turns URLs and email addresses into links even when escaped; a code span keeps them inert.
+    flat = " ".join(str(text).split())
+    if len(flat) > MAX_SHOWN_VALUE:
+        flat = flat[:MAX_SHOWN_VALUE] + " …"
+    return " ".join(md_literal(w) if _LINKABLE.search(w) else md_escape(w) for w in flat.split(" "))
 
 
 def _meaning(row: ClaimExplanation) -> str:
@@ -45,7 +63,7 @@ def _table(rows: list[ClaimExplanation], label: str) -> None:
         [
             {
                 "Field": f"`{r.name}`" if r.known else md_escape(r.name),
-                "Value": md_escape(r.rendered),
+                "Value": md_text(r.rendered),
                 "What it means": _meaning(r) if r.known else f"_{r.meaning}_",
             }
             for r in rows
@@ -84,7 +102,7 @@ def verification_view(verification: Verification, *, source: str) -> None:
         plural = "check" if failures == 1 else "checks"
         st.error(f"Not valid: {failures} {plural} failed against {source}.", icon=":material/gpp_bad:")
     st.markdown(
-        "\n".join(f"- {CHECK_ICONS[c.passed]} **{c.name}**: {md_escape(c.sentence)}" for c in verification.checks)
+        "\n".join(f"- {CHECK_ICONS[c.passed]} **{c.name}**: {md_text(c.sentence)}" for c in verification.checks)
     )
 
 

@@ -103,15 +103,14 @@ with paste_col:
             help="The box empties after Inspect so the token is not left on screen.",
         )
         st.form_submit_button("Inspect", type="primary", icon=":material/search:", on_click=_inspect_pasted)
-    sample_col, forget_col = st.columns(2)
-    sample_col.button(
-        "Use a sample token from the sandbox",
-        icon=":material/science:",
-        on_click=_use_sample,
-        help=f"Runs Client Credentials as {SAMPLE_CLIENT_ID} against this session's sandbox.",
-        width="stretch",
-    )
-    forget_col.button("Forget the token", icon=":material/delete:", on_click=_forget, width="stretch")
+    with st.container(horizontal=True):
+        st.button(
+            "Use a sample token from the sandbox",
+            icon=":material/science:",
+            on_click=_use_sample,
+            help=f"Runs Client Credentials as {SAMPLE_CLIENT_ID} against this session's sandbox.",
+        )
+        st.button("Forget the token", icon=":material/delete:", on_click=_forget)
     if error := st.session_state.get("tokens_sample_error"):
         st.error(error)
 
