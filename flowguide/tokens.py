@@ -175,8 +175,7 @@ def decode(token: str) -> DecodedToken:
         return DecodedToken(
             token=text,
             notes=tidy,
-            problem=f"A JWT has three parts separated by dots (header.payload.signature); this has "
-            f"{len(segments)}.",
+            problem=f"A JWT has three parts separated by dots (header.payload.signature); this has {len(segments)}.",
         )
     names = ("header", "payload", "signature")
     decoded: list[bytes] = []
@@ -278,8 +277,7 @@ def _render_value(value: Any) -> str:
 def _explain_one(name: str, value: Any, part: Literal["header", "payload"], entry: Claim | None, now: float):
     if entry is None:
         meaning = (
-            "Not a field the product documents for this part of the token: a custom claim or one "
-            "from another provider."
+            "Not a field the product documents for this part of the token: a custom claim or one from another provider."
         )
         return ClaimExplanation(name, part, value, _render_value(value), meaning, known=False)
     rendered = render_time(value, now, entry.time) if entry.time else _render_value(value)
@@ -295,13 +293,9 @@ def explain(decoded: DecodedToken, now: float, catalogue: ClaimsFile | None = No
         return []
     book = catalogue or claims()
     rows = [
-        _explain_one(str(k), v, "header", book.header_field(str(k)), now)
-        for k, v in (decoded.header or {}).items()
+        _explain_one(str(k), v, "header", book.header_field(str(k)), now) for k, v in (decoded.header or {}).items()
     ]
-    rows += [
-        _explain_one(str(k), v, "payload", book.claim(str(k)), now)
-        for k, v in (decoded.payload or {}).items()
-    ]
+    rows += [_explain_one(str(k), v, "payload", book.claim(str(k)), now) for k, v in (decoded.payload or {}).items()]
     return rows
 
 
@@ -358,9 +352,7 @@ def _check_times(payload: dict[str, Any], now: float) -> list[Check]:
     if "nbf" in payload:
         checks.append(_time_check("nbf", payload["nbf"], now, "not_before", "Already valid", "Not valid yet"))
     if "iat" in payload:
-        checks.append(
-            _time_check("iat", payload["iat"], now, "issued", "Issued in the past", "Issued in the future")
-        )
+        checks.append(_time_check("iat", payload["iat"], now, "issued", "Issued in the past", "Issued in the future"))
     return checks
 
 
@@ -414,9 +406,7 @@ def _check_typ(decoded: DecodedToken) -> Check:
 
 def _check_iss(iss: Any, issuer: str | None) -> Check:
     if issuer is None:
-        return Check(
-            "iss", None, f"Issuer not checked (none was expected); the token says {json.dumps(iss)}."
-        )
+        return Check("iss", None, f"Issuer not checked (none was expected); the token says {json.dumps(iss)}.")
     if iss == issuer:
         return Check("iss", True, f"iss is {json.dumps(iss)}, as expected.")
     return Check("iss", False, f"iss is {json.dumps(iss)}, but {json.dumps(issuer)} was expected.")
