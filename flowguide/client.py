@@ -506,7 +506,7 @@ class FlowRun:
         expired = self.mistake == "expired_access_token"
         if expired and not self._advance(r, self.auth.tokens.expires_in + 60):
             return
-        self._call_api(r, self.auth.tokens.access_token, "web app back end")
+        self._call_api(r, self.auth.tokens.access_token, self._actor(self.app))
 
     # --- client_credentials ---------------------------------------------------------------------
 
@@ -541,7 +541,7 @@ class FlowRun:
     def _refresh_expire(self, r: StepResult) -> None:
         if not self._advance(r, self.auth.tokens.expires_in + 60):
             return
-        self._call_api(r, self.auth.tokens.access_token, "web app back end", expect=(401, "invalid_token"))
+        self._call_api(r, self.auth.tokens.access_token, self._actor(self.app), expect=(401, "invalid_token"))
 
     def _refresh_refresh(self, r: StepResult) -> None:
         self._redeem_refresh_token(r, self.app, self.auth.tokens.refresh_token)
@@ -550,7 +550,7 @@ class FlowRun:
             self._redeem_refresh_token(r, self.app, self.old_refresh_token, label="the rotated-out one again")
 
     def _refresh_api_call(self, r: StepResult) -> None:
-        self._call_api(r, self.auth.tokens.access_token, "web app back end")
+        self._call_api(r, self.auth.tokens.access_token, self._actor(self.app))
 
     def _refresh_reuse_refresh(self, r: StepResult) -> None:
         self._redeem_refresh_token(
@@ -580,7 +580,7 @@ class FlowRun:
         self._redeem_code(r, self.app)
 
     def _hybrid_user_api_call(self, r: StepResult) -> None:
-        self._call_api(r, self.auth.tokens.access_token, "web app back end")
+        self._call_api(r, self.auth.tokens.access_token, self._actor(self.app))
 
     def _hybrid_service_token(self, r: StepResult) -> None:
         if self.mistake == "forwarded_user_token":
@@ -633,6 +633,13 @@ class FlowRun:
                 self._cookies |= dict(response.cookies.items())
         r.exchanges.append(exchange)
         return response, exchange
+
+    @staticmethod
+    def _actor(app: ClientConfig) -> str:
+        """Who makes an application's back-channel calls: a public client has no back end."""
+        if not app.redirect_uri:
+            return "service"
+        return "web app back end" if app.confidential else "single-page app"
 
     def _advance(self, r: StepResult, seconds: int) -> bool:
         if self.advance_clock is None:
@@ -826,20 +833,20 @@ class FlowRun:
         if a.sent_verifier:
             form["code_verifier"] = a.sent_verifier
         r.values |= {"code": a.code, "code_verifier": a.sent_verifier}
-        body, ex = self._token_request(r, form, app, "web app back end", "code for tokens")
+        body, ex = self._token_request(r, form, app, self._actor(app), "code for tokens")
         if body is None:
             r.error = error_of(ex)
             return
         self._store_tokens(r, body, a.tokens)
         if self.mistake == "code_reused":
             # The same code again (a retry, or an attacker who saw it): refused, and the first tokens revoked.
-            again, ex2 = self._token_request(r, dict(form), app, "web app back end", "the same code again")
+            again, ex2 = self._token_request(r, dict(form), app, self._actor(app), "the same code again")
             error = error_of(ex2) if again is None else StepError("code_accepted_twice", "", ex2.status)
             _, api = self._send(
                 r,
                 "GET",
                 self._api_url(),
-                "web app back end",
+                self._actor(app),
                 "API call with the first token",
                 headers={"Authorization": f"Bearer {a.tokens.access_token}"},
             )
@@ -876,8 +883,8 @@ class FlowRun:
         expect: tuple[int, str] | None = None,
     ) -> None:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        r.values["refresh_token_sent"] = refresh_token
-        body, ex = self._token_request(r, form, app, "web app back end", label)
+        r.values["sent_refresh_token"] = refresh_token
+        body, ex = self._token_request(r, form, app, self._actor(app), label)
         if expect is not None:
             self._expect(r, ex, expect)
             return
@@ -930,7 +937,7 @@ class FlowRun:
 
     def _validate(self, r: StepResult, tokens: _Tokens, app: ClientConfig) -> None:
         url = self.discovery["jwks_uri"]
-        _, ex = self._send(r, "GET", url, "web app back end" if app.redirect_uri else "service", "signing keys")
+        _, ex = self._send(r, "GET", url, self._actor(app), "signing keys")
         if (err := error_of(ex)) is not None:
             r.error = err
             return

@@ -44,6 +44,7 @@ PREFIX_LENGTH = 8
 PREFIX_MIN_LENGTH = 40
 # Values this short are masked only where they stand in a known field, never by search-and-replace.
 REPLACE_MIN_LENGTH = 8
+JSON_MEMBER = re.compile(r'("(' + "|".join(sorted(SENSITIVE_FIELDS)) + r')"\s*:\s*)("(?:[^"\\]|\\.)*")')
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # Headers curl sets itself; repeating them only adds noise to the command.
 CURL_IMPLIED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent"})
@@ -245,10 +246,23 @@ def secret_values(source: Any) -> set[str]:
 
 
 def mask_values(values: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
-    """A step's shown values with credentials masked by their names (``access_token``, ``code``...)."""
+    """A step's shown values with credentials masked: by their names (``access_token``, ``code``...),
+    inside URLs (a Location's ``code``), and wherever else one of them appears."""
     if reveal:
         return dict(values)
-    return {k: mask(v) if isinstance(v, str) and is_sensitive_name(k) else v for k, v in values.items()}
+    named = {v for k, v in values.items() if isinstance(v, str) and v and is_sensitive_name(k)}
+    masker = _Masker(named, reveal=False)
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if not isinstance(value, str):
+            out[key] = value
+        elif is_sensitive_name(key):
+            out[key] = mask(value) if value else value
+        elif "://" in value:
+            out[key] = masker.header("location", value)
+        else:
+            out[key] = masker.text(value)
+    return out
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -327,6 +341,10 @@ def _basic_secret(credentials: str) -> str | None:
     return decoded.partition(":")[2] or None
 
 
+def _masked_member(match: re.Match[str]) -> str:
+    return match.group(1) + json.dumps(mask(json.loads(match.group(3))), ensure_ascii=False)
+
+
 class _Masker:
     """Masks one exchange's credentials in whatever part of it is being rendered."""
 
@@ -362,7 +380,12 @@ class _Masker:
         return self.pairs(query)
 
     def body(self, body: str, form: bool) -> str:
-        return self.pairs(body) if form and body else self.text(body)
+        if form and body:
+            return self.pairs(body)
+        if not self.reveal and body.lstrip().startswith(("{", "[")):
+            # JSON: mask sensitive members by name too, however short their values.
+            body = JSON_MEMBER.sub(_masked_member, body)
+        return self.text(body)
 
     def header(self, name: str, value: str) -> str:
         if self.reveal:

@@ -133,3 +133,29 @@ def test_mask_keeps_a_short_prefix_only_of_long_values() -> None:
         "scope": "read",
     }
     assert mask_values({"access_token": jwt_like}, reveal=True) == {"access_token": jwt_like}
+
+
+def test_step_values_show_no_secret_once_masked(run: FlowRun) -> None:
+    secrets = [s for s in secret_values(run) if len(s) >= 8]
+    for result in run.results:
+        shown = repr(mask_values(result.values))
+        assert [s for s in secrets if s in shown] == [], result.step
+    callback = next(r for r in run.results if "code" in r.values)
+    assert callback.values["code"] in repr(mask_values(callback.values, reveal=True))
+
+
+def test_short_secrets_in_json_bodies_are_masked_by_name() -> None:
+    exchange = Exchange(
+        method="POST",
+        url="https://example.test/login",
+        request_headers=[("content-type", "application/json")],
+        request_body='{"user": "david", "password": "demo"}',
+        status=200,
+        response_headers=[("content-type", "application/json")],
+        response_body='{"access_token": "short", "expires_in": 3600}',
+        elapsed_ms=1.0,
+    )
+    shown = exchange.render_http()
+    assert '"password": "…(masked)"' in shown and '"access_token": "…(masked)"' in shown
+    assert '"demo"' not in shown and '"short"' not in shown and '"user": "david"' in shown
+    assert '"password": "demo"' in exchange.render_http(reveal=True)
