@@ -205,7 +205,7 @@ def _sequence_digraph(spec: DiagramSpec, highlight_step: str | None) -> graphviz
         bgcolor="transparent",
         newrank="true",
         nodesep="0.4",
-        ranksep="0.32",
+        ranksep="0.5",
         splines="line",
         fontname=FONT,
         outputorder="edgesfirst",
