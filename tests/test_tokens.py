@@ -229,6 +229,21 @@ def test_wrong_issuer_and_audience_fail(key, jwks):
     assert '"https://other.my.erp.net/id" was expected' in problems["iss"]
 
 
+def test_id_token_verifies_with_its_own_typ(key, jwks):
+    claims_ = {
+        "iss": ISSUER,
+        "aud": "com.example/web",
+        "sub": "david",
+        "nonce": "n-1",
+        "auth_time": NOW,
+        "iat": NOW,
+        "exp": NOW + 300,
+    }
+    result = verify(sign(key, claims_, typ="JWT"), jwks, issuer=ISSUER, audience="com.example/web", now=NOW + 1)
+    assert result.valid, result.failures
+    assert any(c.name == "typ" and "ID token" in c.sentence for c in result.checks)
+
+
 def test_id_token_typ_is_not_an_access_token(key, jwks):
     token = sign(key, service_claims(), typ="JWT")
     assert 'not "at+jwt"' in failed(token, jwks)["typ"]

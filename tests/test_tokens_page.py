@@ -167,3 +167,20 @@ def test_jwks_url_failure_is_one_sentence(at, jwks_server):
     assert not at.exception
     assert at.error[0].value.startswith("127.0.0.1 answered HTTP 404")
     assert claim_rows(at)["sub"] == "david"
+
+
+def test_each_session_has_its_own_sandbox_keys(at):
+    button(at, "Use a sample token from the sandbox").click()
+    at.run()
+    sandbox = at.session_state[SANDBOX_KEY]
+    with sandbox.http_client() as client:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": "com.example/nightly-sync",
+            "client_secret": "nightly-sync-secret",
+        }
+        token = client.post("/id/connect/token", data=form).json()["access_token"]
+    other = run_page("tokens")
+    inspect(other, token)
+    assert other.error and "Not valid" in other.error[0].value
+    assert "No key with kid" in markdown_text(other)
