@@ -701,15 +701,15 @@ class FlowRun:
         if self.mistake == "missing_pkce":
             a.code_verifier = ""
         url = self.discovery["authorization_endpoint"]
-        response, ex = self._send(r, "GET", url, "browser", "authorization request", params=params)
+        _, ex = self._send(r, "GET", url, "browser", "authorization request", params=params)
         r.values["authorization_url"] = ex.url
         if ex.status >= 400:
             r.check("the browser was not redirected to an unregistered URI", ex.location is None)
             r.error = error_of(ex)
             return
-        self._browser_page(r, response, ex)
+        self._browser_page(r, ex)
 
-    def _browser_page(self, r: StepResult, response: httpx.Response, ex: Exchange) -> None:
+    def _browser_page(self, r: StepResult, ex: Exchange) -> None:
         """Follow the identity service's own redirects until a page or the app's redirect URI."""
         for _ in range(5):
             location = ex.location
@@ -721,7 +721,7 @@ class FlowRun:
                 r.values["location"] = target
                 r.error = error_of(ex)
                 return
-            response, ex = self._send(r, "GET", target, "browser", "identity service redirect")
+            _, ex = self._send(r, "GET", target, "browser", "identity service redirect")
         if (err := error_of(ex)) is not None:
             r.error = err
             return
@@ -742,8 +742,8 @@ class FlowRun:
         fields[pass_field] = self.user.password
         r.values["username"] = self.user.username
         url = urljoin(self.auth.page_url, form.action)
-        response, ex = self._send(r, form.method.upper(), url, "browser", "sign-in form", data=fields)
-        self._browser_page(r, response, ex)
+        _, ex = self._send(r, form.method.upper(), url, "browser", "sign-in form", data=fields)
+        self._browser_page(r, ex)
         if not r.error and not self.auth.location:
             again = self.auth.page.form_with_input("password")
             if not r.check("signed in (no sign-in form shown again)", again is None):
@@ -760,8 +760,8 @@ class FlowRun:
         fields = dict(form.fields) | {"decision": decision}
         r.values["decision"] = decision
         url = urljoin(self.auth.page_url, form.action)
-        response, ex = self._send(r, form.method.upper(), url, "browser", f"consent: {decision}", data=fields)
-        self._browser_page(r, response, ex)
+        _, ex = self._send(r, form.method.upper(), url, "browser", f"consent: {decision}", data=fields)
+        self._browser_page(r, ex)
         if not r.error and not self.auth.location:
             r.error = StepError("no_redirect", "consent did not redirect back to the app", ex.status)
 
