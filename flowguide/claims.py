@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, StrictStr, model_validator
 
-from flowguide.content import CONTENT_DIR, DocLink, Model, _require_unique, load_file
+from flowguide.content import CONTENT_DIR, DocLink, Model, load_file, require_unique
 
 TokenKindId = Literal["user", "service", "id"]
 # How a time claim reads relative to now: "expires in 59 min", "issued 1 min ago", ...
@@ -46,9 +46,9 @@ class ClaimsFile(Model):
 
     @model_validator(mode="after")
     def _unique_names(self) -> ClaimsFile:
-        _require_unique([k.id for k in self.kinds], "kinds")
-        _require_unique([h.name for h in self.header], "header")
-        _require_unique([n for c in self.claims for n in (c.name, *c.aliases)], "claims")
+        require_unique([k.id for k in self.kinds], "kinds")
+        require_unique([h.name for h in self.header], "header")
+        require_unique([n for c in self.claims for n in (c.name, *c.aliases)], "claims")
         return self
 
     def claim(self, name: str) -> Claim | None:

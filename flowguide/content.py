@@ -104,7 +104,7 @@ class FlowNarrative(Model):
 
     @model_validator(mode="after")
     def _unique_steps(self) -> FlowNarrative:
-        _require_unique([s.id for s in self.steps], "steps")
+        require_unique([s.id for s in self.steps], "steps")
         return self
 
     def step(self, step_id: str) -> FlowStep | None:
@@ -133,11 +133,11 @@ class MistakesFile(Model):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> MistakesFile:
-        _require_unique([m.id for m in self.mistakes], "mistakes")
+        require_unique([m.id for m in self.mistakes], "mistakes")
         return self
 
 
-def _require_unique(ids: list[str], where: str) -> None:
+def require_unique(ids: list[str], where: str) -> None:
     seen: set[str] = set()
     for item in ids:
         if item in seen:

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from flowguide.content import brand
+from flowguide.diagrams import load_spec
 from flowguide.guide import (
     Recommendation,
     Registration,
@@ -15,6 +16,7 @@ from flowguide.guide import (
     recommend,
     tree_path_text,
 )
+from flowguide.pages import ui
 
 content = guide_content()
 QUESTION_IDS = [q.id for q in content.questions]
@@ -146,3 +148,11 @@ with result_col:
     if answers:
         st.markdown("##### Link to this recommendation")
         st.code(f"{brand().app_url}/guide?{urlencode(answers)}", language="text")
+
+if recommendation.complete:
+    st.divider()
+    st.markdown("### The flow, step by step")
+    flows = ["authorization_code", "client_credentials"] if recommendation.flow == "hybrid" else [recommendation.flow]
+    for flow in flows:
+        st.markdown(f"##### {load_spec(flow).title}")
+        ui.diagram_view(flow, key=f"guide_{flow}")
