@@ -3,6 +3,7 @@
 import streamlit as st
 
 from flowguide.content import brand, docs_url
+from flowguide.pages import ui
 
 name = brand().name
 st.title(f"How apps sign in to {name}")
@@ -19,3 +20,11 @@ start[0].page_link("flowguide/pages/guide.py", label="Which flow do I need?", ic
 start[1].page_link("flowguide/pages/flows.py", label="Walk through a flow", icon=":material/timeline:")
 start[2].page_link("flowguide/pages/simulator.py", label="Run a flow live", icon=":material/play_circle:")
 start[3].page_link("flowguide/pages/tokens.py", label="Inspect a token", icon=":material/token:")
+
+st.markdown("### The whole picture")
+st.markdown(
+    "David runs a production company on the platform. His developer Roger builds a web app where David signs "
+    "in (Authorization Code) and a background service that syncs schedules overnight (Client Credentials). "
+    "Each part is registered as its own Trusted Application and calls the API with its own token."
+)
+ui.diagram_view("overview", key="home_overview")
