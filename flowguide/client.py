@@ -26,6 +26,7 @@ from joserfc import jwt
 from joserfc.errors import ClaimError, JoseError
 from joserfc.jwk import KeySet
 
+from flowguide.outbound import OutboundError
 from flowguide.pkce import S256, S256_FORMULA, make_code_verifier, make_nonce, make_state, s256_challenge
 from flowguide.transcript import Exchange, send_and_record
 
@@ -460,12 +461,7 @@ class FlowRun:
         step = self.next_step
         if step is None:
             raise RuntimeError("the run is finished; reset() to start again")
-        result = StepResult(self.flow, step)
-        try:
-            getattr(self, f"_{self.flow}_{step}")(result)
-        except httpx.HTTPError as exc:
-            result.error = StepError("transport_error", f"{type(exc).__name__}: {exc}")
-        self.results.append(result)
+        result = self._run(step, getattr(self, f"_{self.flow}_{step}"))
         if (result.error and not result.error.expected) or not all(c.passed for c in result.checks):
             self._stopped = True
         return result
@@ -477,6 +473,97 @@ class FlowRun:
         for tokens in (self.auth.tokens, self.service_tokens):
             values |= {tokens.access_token, tokens.refresh_token, tokens.id_token}
         return {v for v in values if v}
+
+    def _run(self, step: str, action: Callable[[StepResult], None]) -> StepResult:
+        result = StepResult(self.flow, step)
+        try:
+            action(result)
+        except OutboundError as exc:
+            # The guard refused the request or it failed on the way: its one sentence says which.
+            result.error = StepError("request_failed", exc.message)
+        except httpx.HTTPError as exc:
+            result.error = StepError("transport_error", f"{type(exc).__name__}: {exc}")
+        self.results.append(result)
+        return result
+
+    # --- the pieces on their own ------------------------------------------------------------------
+    # For a real provider the visitor signs in in their own browser tab, so /connect calls these one by
+    # one instead of next(); a run uses one way or the other. Each returns a step's StepResult.
+
+    @property
+    def tokens(self) -> _Tokens:
+        """The tokens this run's application holds now."""
+        return self.service_tokens if self.flow == "client_credentials" else self.auth.tokens
+
+    def discover(self) -> StepResult:
+        """Fetch the discovery document from the issuer and check it names that issuer."""
+        actor = "service" if self.flow == "client_credentials" else "app"
+        return self._run("discovery", lambda r: self._discover(r, actor))
+
+    def authorization_request(self) -> StepResult:
+        """Make the verifier, S256 challenge, state and nonce; ``values["authorization_url"]`` is the URL to open."""
+
+        def build(r: StepResult) -> None:
+            params = self._authorization_params(r, self.app)
+            url = httpx.URL(self.discovery["authorization_endpoint"]).copy_merge_params(params)
+            r.values["authorization_url"] = str(url)
+
+        return self._run("authorize", build)
+
+    def accept_callback(self, url: str) -> StepResult:
+        """The URL the browser landed on after sign-in: its error, or its state checked and its code kept."""
+
+        def accept(r: StepResult) -> None:
+            self.auth.location = url.strip()
+            params = dict(parse_qsl(urlsplit(self.auth.location).query, keep_blank_values=True))
+            if "error" in params:
+                # The identity service reported the error by redirecting back (RFC 6749 §4.1.2.1).
+                r.error = StepError(params["error"], params.get("error_description", ""))
+                return
+            if "iss" in params:
+                # RFC 9207: the response names who issued it, so a code from another provider is caught.
+                r.check("iss in the callback is the issuer", params["iss"] == self.issuer, params["iss"])
+            self._callback(r, self.app)
+            if not r.error and not self.auth.code:
+                r.error = StepError("no_code", "the URL has no code parameter; paste the whole address")
+
+        return self._run("callback", accept)
+
+    def redeem_code(self) -> StepResult:
+        """Exchange the code and the PKCE verifier for tokens at the token endpoint."""
+        return self._run("token", lambda r: self._redeem_code(r, self.app))
+
+    def client_credentials_token(self) -> StepResult:
+        """Ask the token endpoint for a token with the application's own credentials."""
+        return self._run("token", lambda r: self._client_credentials(r, self.app, "service"))
+
+    def validate(self) -> StepResult:
+        """Fetch the JWKS and verify the tokens held (signature, iss, exp, nbf, aud, nonce)."""
+        return self._run("validate", lambda r: self._validate(r, self.tokens, self.app))
+
+    def refresh(self, rotation_required: bool = False) -> StepResult:
+        """Redeem the refresh token held; a provider that does not rotate it keeps the old one in use."""
+        held = self.auth.tokens.refresh_token
+
+        def redeem(r: StepResult) -> None:
+            self._redeem_refresh_token(r, self.app, held, rotation_required=rotation_required)
+            if not r.error and not self.auth.tokens.refresh_token:
+                self.auth.tokens.refresh_token = held
+
+        return self._run("refresh", redeem)
+
+    def call_api(self, url: str) -> StepResult:
+        """One GET to ``url`` with the access token held; the answer's status and body are the values."""
+
+        def call(r: StepResult) -> None:
+            headers = {"Authorization": f"Bearer {self.tokens.access_token}", "Accept": "application/json"}
+            actor = "service" if self.flow == "client_credentials" else self._actor(self.app)
+            _, ex = self._send(r, "GET", url, actor, f"GET {urlsplit(url).path}", headers=headers)
+            r.values["status"] = ex.status
+            if (err := error_of(ex)) is not None:
+                r.error = err
+
+        return self._run("api_call", call)
 
     # --- authorization_code ---------------------------------------------------------------------
 
@@ -665,6 +752,18 @@ class FlowRun:
             r.values[key] = doc.get(key, "")
 
     def _authorize(self, r: StepResult, app: ClientConfig) -> None:
+        params = self._authorization_params(r, app)
+        url = self.discovery["authorization_endpoint"]
+        _, ex = self._send(r, "GET", url, "browser", "authorization request", params=params)
+        r.values["authorization_url"] = ex.url
+        if ex.status >= 400:
+            r.check("the browser was not redirected to an unregistered URI", ex.location is None)
+            r.error = error_of(ex)
+            return
+        self._browser_page(r, ex)
+
+    def _authorization_params(self, r: StepResult, app: ClientConfig) -> dict[str, str]:
+        """A fresh verifier, challenge, state and nonce, and the authorization request's parameters."""
         a = self.auth = _AuthState()
         a.code_verifier = make_code_verifier()
         a.code_challenge = s256_challenge(a.code_verifier)
@@ -700,14 +799,7 @@ class FlowRun:
         }
         if self.mistake == "missing_pkce":
             a.code_verifier = ""
-        url = self.discovery["authorization_endpoint"]
-        _, ex = self._send(r, "GET", url, "browser", "authorization request", params=params)
-        r.values["authorization_url"] = ex.url
-        if ex.status >= 400:
-            r.check("the browser was not redirected to an unregistered URI", ex.location is None)
-            r.error = error_of(ex)
-            return
-        self._browser_page(r, ex)
+        return params
 
     def _browser_page(self, r: StepResult, ex: Exchange) -> None:
         """Follow the identity service's own redirects until a page or the app's redirect URI."""
@@ -881,6 +973,7 @@ class FlowRun:
         refresh_token: str,
         label: str = "refresh token for new tokens",
         expect: tuple[int, str] | None = None,
+        rotation_required: bool = True,
     ) -> None:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         r.values["sent_refresh_token"] = refresh_token
@@ -893,10 +986,10 @@ class FlowRun:
             return
         self.old_refresh_token = refresh_token
         self._store_tokens(r, body, self.auth.tokens)
-        r.check(
-            "the refresh token was rotated (a new one came back)",
-            bool(self.auth.tokens.refresh_token) and self.auth.tokens.refresh_token != refresh_token,
-        )
+        rotated = bool(self.auth.tokens.refresh_token) and self.auth.tokens.refresh_token != refresh_token
+        r.values["refresh_token_rotated"] = rotated
+        if rotation_required:
+            r.check("the refresh token was rotated (a new one came back)", rotated)
 
     def _api_url(self) -> str:
         return f"{self.api_base}/{API_ENTITY}?$top=10"
