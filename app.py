@@ -17,5 +17,6 @@ pages = [
     st.Page(PAGES / "flows.py", title="Flow walkthrough", icon=":material/timeline:", url_path="flows"),
     st.Page(PAGES / "simulator.py", title="Live simulator", icon=":material/play_circle:", url_path="simulator"),
     st.Page(PAGES / "tokens.py", title="Token inspector", icon=":material/token:", url_path="tokens"),
+    st.Page(PAGES / "review.py", title="Design review", icon=":material/description:", url_path="review"),
 ]
 st.navigation(pages).run()
