@@ -466,6 +466,12 @@ class FlowRun:
             self._stopped = True
         return result
 
+    def retry_last(self) -> None:
+        """Forget the last step's result so it runs again (a person who mistyped their password)."""
+        if self.results:
+            self.results.pop()
+        self._stopped = False
+
     def known_secrets(self) -> set[str]:
         """Every credential this run holds or sent, for tests that search logs and URLs for them."""
         values = {self.app.client_secret, self.service.client_secret, self.user.password, self.old_refresh_token}

@@ -1,0 +1,285 @@
+"""Views of what a flow step did: HTTP exchanges with curl, the client's checks, PKCE, state, the
+identity service's sign-in and consent pages, the token response and the API's answer.
+
+Secrets, codes, verifiers and tokens are masked unless ``reveal`` is true. Values that come from
+the wire go through md_text / md_literal (or st.code), never through Markdown as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from flowguide.client import Check, StepError
+from flowguide.content import Mistake, Parameter
+from flowguide.pages.jwt_view import CHECK_ICONS, md_literal, md_text
+from flowguide.sandbox.pages import SCOPE_WORDS
+from flowguide.simulation import PkceComputation
+from flowguide.transcript import Exchange, mask
+
+# Long HTML pages are cut in the transcript; the form they carry is shown as widgets instead.
+MAX_BODY = 1800
+STANDALONE_HINT = (
+    "The sandbox runs inside this app. To send this yourself, start it with "
+    "`python -m flowguide.sandbox --port 8600` and use `http://localhost:8600` as the host."
+)
+
+
+def shown_secret(value: str, reveal: bool) -> str:
+    """A credential as a code span: masked unless the visitor chose to reveal secrets."""
+    return md_literal(value if reveal else mask(value)) if value else "_(none)_"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600} hours"
+    if seconds >= 120:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
+
+
+def moment(timestamp: float) -> str:
+    """A Unix time as a UTC date and time."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# --- exchanges ------------------------------------------------------------------------------------
+
+
+def exchange_title(exchange: Exchange) -> str:
+    path = urlsplit(exchange.url).path or "/"
+    who = exchange.actor or "client"
+    return f"{who}: {exchange.label} · {exchange.method} {path} → {exchange.status} {exchange.reason}"
+
+
+def exchange_view(exchange: Exchange, *, reveal: bool, expanded: bool = False) -> None:
+    """One request and its response exactly as they ran, and a curl command that sends the same."""
+    with st.expander(md_text(exchange_title(exchange)), expanded=expanded, icon=":material/swap_horiz:"):
+        st.code(exchange.render_http(reveal=reveal, max_body=MAX_BODY), language="http", wrap_lines=True)
+        st.markdown(f"**As a curl command** · took {exchange.elapsed_ms:.0f} ms in-process")
+        st.code(exchange.to_curl(reveal=reveal, multiline=True), language="bash", wrap_lines=True)
+        if not reveal and exchange.secrets():
+            st.caption("Secrets are masked in this command; reveal them above to copy a command that runs.")
+        st.caption(STANDALONE_HINT)
+
+
+def exchanges_view(exchanges: list[Exchange], *, reveal: bool) -> None:
+    if not exchanges:
+        st.caption("This step sent nothing over the wire: it happens inside the client.")
+        return
+    for exchange in exchanges:
+        exchange_view(exchange, reveal=reveal, expanded=len(exchanges) == 1)
+
+
+def checks_view(checks: list[Check]) -> None:
+    """What the client checked itself, each with its verdict."""
+    if not checks:
+        return
+    st.markdown("**What the client checked**")
+    st.markdown(
+        "\n".join(
+            f"- {CHECK_ICONS[c.passed]} {md_text(c.name)}" + (f": {md_text(c.detail)}" if c.detail else "")
+            for c in checks
+        )
+    )
+
+
+def parameters_view(parameters: tuple[Parameter, ...]) -> None:
+    if parameters:
+        st.markdown("**Every parameter, in one sentence**")
+        st.markdown("\n".join(f"- `{p.name}`: {p.why}" for p in parameters))
+
+
+def links_view(links: list[tuple[str, str]]) -> None:
+    if links:
+        st.markdown("**Read more**")
+        st.markdown("\n".join(f"- [{title}]({url})" for title, url in links))
+
+
+# --- errors and mistakes ---------------------------------------------------------------------------
+
+
+def error_view(error: StepError, mistake: Mistake | None) -> None:
+    """The error a step met, as the sandbox (or the client's own check) gave it; with a mistake, why and fix."""
+    status = f"HTTP {error.status} · " if error.status else ""
+    said = f": {md_text(error.description)}" if error.description else ""
+    if error.expected:
+        st.info(
+            f"Refused, as this step sets out to show: {status}`{error.code}`{said}",
+            icon=":material/check_circle:",
+        )
+        return
+    if error.code == "sign_in_failed":
+        st.error(
+            "The identity service showed its sign-in page again: the user name or the password is not right. "
+            "Try again below (David's password is `demo`).",
+            icon=":material/password:",
+        )
+        return
+    st.error(f"{status}`{error.code}`{said}", icon=":material/error:")
+    if mistake is not None and mistake.error == error.code:
+        mistake_explained(mistake)
+
+
+def mistake_explained(mistake: Mistake) -> None:
+    with st.container(border=True):
+        st.markdown(f"**Why it happened.** {mistake.why}")
+        st.markdown(f"**The fix.** {mistake.fix}")
+        links = [(d.title, d.url) for d in mistake.docs] + [(r.ref, r.url) for r in mistake.rfc]
+        st.markdown(" · ".join(f"[{title}]({url})" for title, url in links))
+
+
+# --- the protocol's moving parts -----------------------------------------------------------------------
+
+
+def pkce_view(computation: PkceComputation | None, *, reveal: bool) -> None:
+    """The S256 challenge computed in front of the reader (RFC 7636 §4.2)."""
+    st.markdown("**PKCE: the verifier and its S256 challenge**")
+    if computation is None:
+        st.warning("No code_challenge was sent: this request carries no PKCE.", icon=":material/no_encryption:")
+        return
+    c = computation
+    hex_pairs = " ".join(c.sha256.hex()[i : i + 2] for i in range(0, len(c.sha256) * 2, 2))
+    st.markdown(f"`code_challenge = {c.formula}`")
+    st.markdown(
+        f"1. `code_verifier`, made fresh and kept by the app: {shown_secret(c.verifier, reveal)} "
+        f"({len(c.verifier)} characters from `A-Z a-z 0-9 - . _ ~`)\n"
+        f"2. `ASCII(code_verifier)`: {c.ascii_length} bytes\n"
+        f"3. `SHA256(…)`: 32 bytes\n"
+    )
+    st.code(hex_pairs, language=None, wrap_lines=True)
+    st.markdown("4. `BASE64URL-ENCODE(…)`, without `=` padding: the `code_challenge`")
+    st.code(c.challenge, language=None, wrap_lines=True)
+    if c.matches:
+        st.markdown(f"{CHECK_ICONS[True]} Equals the `code_challenge` the browser carried to the authorize endpoint.")
+    else:
+        st.markdown(f"{CHECK_ICONS[False]} Differs from the `code_challenge` sent ({md_literal(c.challenge_sent)}).")
+    st.caption(
+        "Only the challenge travels through the browser. The verifier goes straight from the app to the "
+        "token endpoint, which hashes it the same way and compares."
+    )
+
+
+def state_view(sent: str, returned: str) -> None:
+    """The state the app sent beside the one that came back (RFC 6749 §10.12)."""
+    st.markdown("**state: sent and returned**")
+    left, right = st.columns(2)
+    left.caption("Sent with the authorization request")
+    left.code(sent or "(none)", language=None, wrap_lines=True)
+    right.caption("Came back on the redirect")
+    right.code(returned or "(none)", language=None, wrap_lines=True)
+    if sent and sent == returned:
+        st.markdown(f"{CHECK_ICONS[True]} Identical: this callback answers this browser's own request.")
+    else:
+        st.markdown(f"{CHECK_ICONS[False]} Different: the app must not use the code that came with it.")
+
+
+def scope_list(scope: str) -> str:
+    return "\n".join(f"- `{s}`: {SCOPE_WORDS.get(s, 'a scope of this application')}" for s in scope.split())
+
+
+def sign_in_page(
+    client_id: str,
+    *,
+    key: str,
+    on_submit: Callable[..., Any],
+    problem: bool = False,
+) -> None:
+    """The identity service's sign-in page as widgets; Sign in posts its form through the client."""
+    with st.container(border=True):
+        st.markdown("##### :material/language: The browser now shows the identity service's sign-in page")
+        st.markdown(f"The application `{client_id}` asks you to sign in.")
+        if problem:
+            st.error("The user name or the password is not right.", icon=":material/error:")
+        st.text_input("User name", value="david", key=f"{key}_username", autocomplete="username")
+        st.text_input("Password", value="demo", type="password", key=f"{key}_password")
+        st.button("Sign in", key=f"{key}_submit", type="primary", icon=":material/login:", on_click=on_submit)
+        st.caption(
+            "This form is the sandbox's own page, drawn here: Sign in (or Next) posts your user name and "
+            "password to `/id/account/login`. The app never sees them. David's password is `demo`."
+        )
+
+
+def consent_page(
+    client_id: str,
+    user_name: str,
+    scope: str,
+    *,
+    key: str,
+    on_allow: Callable[..., Any],
+    on_deny: Callable[..., Any] | None,
+) -> None:
+    """The consent page as widgets: Allow and Deny answer the identity service's form."""
+    with st.container(border=True):
+        st.markdown("##### :material/language: The browser now shows the consent page")
+        st.markdown(f"Signed in as **{md_text(user_name)}**. The application `{client_id}` asks to:")
+        st.markdown(scope_list(scope))
+        allow, deny, _ = st.columns([1, 1, 3])
+        allow.button("Allow", key=f"{key}_allow", type="primary", icon=":material/check:", on_click=on_allow)
+        if on_deny is not None:
+            deny.button("Deny", key=f"{key}_deny", icon=":material/block:", on_click=on_deny)
+        st.caption("Allow (or Next) posts `decision=allow` to `/id/connect/consent`; Deny posts `decision=deny`.")
+
+
+# --- tokens and the API --------------------------------------------------------------------------------
+
+
+def token_response_view(values: dict[str, Any], *, reveal: bool, issued_at: float) -> None:
+    """The token endpoint's answer, field by field."""
+    expires_in = int(values.get("expires_in") or 0)
+    rows = [
+        ("access_token", shown_secret(values.get("access_token", ""), reveal), "Sent to the API as a Bearer token."),
+        ("token_type", md_literal(values.get("token_type", "")), "How to send it: `Authorization: Bearer …`."),
+        (
+            "expires_in",
+            md_literal(str(expires_in)),
+            f"Seconds it lives: until {moment(issued_at + expires_in)} (an hour)." if expires_in else "",
+        ),
+        ("scope", md_literal(values.get("scope", "")), "What the token lets the app do at the API."),
+    ]
+    if "refresh_token" in values:
+        rows.append(
+            (
+                "refresh_token",
+                shown_secret(values["refresh_token"], reveal),
+                "Gets new tokens without the person; each use returns a new one.",
+            )
+        )
+    else:
+        rows.append(("refresh_token", "_(none)_", "No refresh token: this client asks again when it needs a token."))
+    if "id_token" in values:
+        id_token = shown_secret(values["id_token"], reveal)
+        rows.append(("id_token", id_token, "Who signed in, for the app; never for APIs."))
+    st.markdown("**The token response**")
+    st.table([{"Field": f"`{n}`", "Value": v, "What it is": w} for n, v, w in rows], hide_index=True)
+
+
+def api_result_view(exchange: Exchange, rows: Any, who: str) -> None:
+    """The API's answer to one call: status, and the rows it returned."""
+    if exchange.status == 200:
+        count = len(rows) if isinstance(rows, list) else 0
+        st.success(
+            f"**{exchange.status} {exchange.reason}**: the API returned {count} rows, as {md_text(who)}.",
+            icon=":material/dns:",
+        )
+        if isinstance(rows, list) and rows:
+            st.dataframe(rows, hide_index=True)
+    else:
+        challenge = exchange.response_header("www-authenticate") or ""
+        st.error(f"**{exchange.status} {exchange.reason}** {md_literal(challenge) if challenge else ''}")
+
+
+def who_acts(claims: dict[str, Any]) -> str:
+    """Whom a token acts as, in the product's words."""
+    if "client_system_user" in claims and "sub" not in claims:
+        return f"the System User {claims['client_system_user']}"
+    if "sub" in claims:
+        return f"{claims.get('name') or claims['sub']} (sub {claims['sub']})"
+    return "an unknown party"

@@ -1,0 +1,295 @@
+"""The live simulator's state, independent of Streamlit: one run of one flow against one sandbox.
+
+A :class:`Simulation` wraps a :class:`~flowguide.client.FlowRun` with what the page needs on top:
+which step the visitor is looking at (Back shows an earlier result without rewinding the sandbox),
+the person's own sign-in and consent answers, the sandbox clock, and API calls made by hand.
+``resolve_selection`` turns the page's query parameters into a flow and a mistake, with a notice
+when they could not be used as given.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowguide import content
+from flowguide.client import (
+    API_ENTITY,
+    DEFAULT_APPS,
+    MISTAKE_APPS,
+    MISTAKE_FLOWS,
+    SPA,
+    WEB_PORTAL,
+    ClientConfig,
+    FlowRun,
+    StepResult,
+    UserCredentials,
+    unverified_claims,
+)
+from flowguide.pkce import S256_FORMULA
+from flowguide.transcript import Exchange, secret_values, send_and_record
+
+FLOW_ORDER: tuple[str, ...] = ("authorization_code", "client_credentials", "refresh", "hybrid")
+DEFAULT_FLOW = "authorization_code"
+# The applications a visitor may choose between for a flow (others have one application only).
+APP_CHOICES: dict[str, tuple[ClientConfig, ...]] = {"authorization_code": (WEB_PORTAL, SPA)}
+APP_NAMES: dict[str, str] = {
+    "com.example/web-portal": "Web portal (confidential, has a back end)",
+    "com.example/spa": "Single-page app (public, runs in the browser)",
+    "com.example/nightly-sync": "Nightly sync service (confidential)",
+    "com.example/legacy-report": "Legacy reporting job (disabled)",
+}
+# Steps where the browser shows the identity service's own pages and the visitor answers them.
+SIGN_IN_STEPS = frozenset({"sign_in", "user_sign_in"})
+CONSENT_STEPS = frozenset({"consent", "user_consent"})
+# The two parts of a hybrid application, and the steps each of them takes.
+HYBRID_LANES: dict[str, tuple[str, ...]] = {
+    "web app": ("user_authorize", "user_sign_in", "user_consent", "user_callback", "user_token", "user_api_call"),
+    "service": ("service_token", "service_api_call"),
+}
+ONE_HOUR = 3600
+
+
+def _shown(value: str) -> str:
+    # A value from the URL is shown back short, printable and without Markdown quotes.
+    cleaned = "".join(ch for ch in value if ch.isprintable() and ch != "`")
+    return f"`{cleaned[:40]}{'…' if len(cleaned) > 40 else ''}`"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The flow and mistake to simulate, and a notice when the query parameters were not usable."""
+
+    flow: str
+    mistake: str | None = None
+    notice: str | None = None
+
+
+def resolve_selection(flow: str | None, mistake: str | None) -> Selection:
+    """Turn ``?flow=&mistake=`` into a selection; unknown values fall back with a short notice.
+
+    A mistake that belongs to another flow switches to that flow, since it only happens there.
+    """
+    narratives = content.flows()
+    catalogue = content.mistakes()
+    notices: list[str] = []
+    if flow and flow not in FLOW_ORDER:
+        notices.append(f"There is no flow {_shown(flow)}; showing {narratives[DEFAULT_FLOW].title} instead.")
+        flow = None
+    chosen = None
+    if mistake:
+        if mistake not in catalogue or mistake not in MISTAKE_FLOWS:
+            notices.append(f"There is no mistake {_shown(mistake)} in the catalogue; running the flow as it should go.")
+        else:
+            chosen = catalogue[mistake]
+            if flow and chosen.flow != flow:
+                notices.append(
+                    f"“{chosen.title}” happens in {narratives[chosen.flow].title}, "
+                    f"not in {narratives[flow].title}; switched to it."
+                )
+            flow = chosen.flow
+    return Selection(flow or DEFAULT_FLOW, chosen.id if chosen else None, " ".join(notices) or None)
+
+
+def mistakes_for(flow: str) -> list[content.Mistake]:
+    """The catalogue's mistakes that happen in one flow, in catalogue order."""
+    return [m for m in content.mistakes().values() if m.flow == flow and m.id in MISTAKE_FLOWS]
+
+
+def app_for(flow: str, client_id: str | None, mistake: str | None) -> ClientConfig:
+    """The application that runs: the mistake's own, else the visitor's choice, else the flow's."""
+    if mistake in MISTAKE_APPS:
+        return MISTAKE_APPS[mistake]
+    choices = {c.client_id: c for c in APP_CHOICES.get(flow, ())}
+    return choices.get(client_id or "", DEFAULT_APPS[flow])
+
+
+@dataclass(frozen=True)
+class PkceComputation:
+    """RFC 7636 §4.2 step by step: the verifier's ASCII bytes, their SHA-256, its base64url."""
+
+    verifier: str
+    ascii_length: int
+    sha256: bytes
+    challenge: str
+    challenge_sent: str
+    formula: str = S256_FORMULA
+
+    @property
+    def matches(self) -> bool:
+        return self.challenge == self.challenge_sent
+
+
+def pkce_computation(verifier: str, challenge_sent: str) -> PkceComputation:
+    """Recompute the S256 challenge of ``verifier`` in the open, to compare with the one sent."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return PkceComputation(verifier, len(verifier.encode("ascii")), digest, challenge, challenge_sent)
+
+
+@dataclass
+class ApiProbe:
+    """An API call the visitor made by hand (after moving the clock, say)."""
+
+    exchange: Exchange
+    lane: str
+    clock_moved: int
+
+
+@dataclass
+class Simulation:
+    """One flow run against one sandbox, plus the visitor's place in it."""
+
+    sandbox: Any
+    flow: str
+    client_id: str | None = None
+    mistake: str | None = None
+    app: ClientConfig = field(init=False)
+    run: FlowRun = field(init=False)
+    # Index into run.results of the step shown; -1 before the first step.
+    viewing: int = field(init=False, default=-1)
+    declined: bool = field(init=False, default=False)
+    clock_moved: int = field(init=False, default=0)
+    probes: list[ApiProbe] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.app = app_for(self.flow, self.client_id, self.mistake)
+        self.run = FlowRun.for_sandbox(self.sandbox, self.flow, self.app.client_id, self.mistake)
+
+    # --- where the visitor is -------------------------------------------------------------------
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return self.run.steps
+
+    @property
+    def results(self) -> list[StepResult]:
+        return self.run.results
+
+    @property
+    def current(self) -> StepResult | None:
+        """The result on screen (the latest, unless the visitor went Back)."""
+        return self.results[self.viewing] if 0 <= self.viewing < len(self.results) else None
+
+    @property
+    def at_latest(self) -> bool:
+        return self.viewing == len(self.results) - 1
+
+    @property
+    def can_back(self) -> bool:
+        return self.viewing >= 0
+
+    @property
+    def can_next(self) -> bool:
+        return not self.at_latest or not self.run.finished or self.awaiting_sign_in_retry
+
+    @property
+    def awaiting_sign_in_retry(self) -> bool:
+        """The person mistyped their password: the sign-in page is shown again, to be answered."""
+        last = self.results[-1] if self.results else None
+        return last is not None and last.error is not None and last.error.code == "sign_in_failed"
+
+    @property
+    def pending_step(self) -> str | None:
+        """The step Next would run now (None when Next only moves forward through earlier results)."""
+        if not self.at_latest:
+            return None
+        if self.awaiting_sign_in_retry:
+            return self.results[-1].step
+        return self.run.next_step
+
+    @property
+    def highlight_step(self) -> str:
+        """The step the diagram marks: the one shown, else the one about to run."""
+        if self.current is not None:
+            return self.current.step
+        return self.pending_step or self.steps[0]
+
+    @property
+    def finished(self) -> bool:
+        return self.run.finished and not self.awaiting_sign_in_retry
+
+    @property
+    def succeeded(self) -> bool:
+        return self.finished and self.run.error is None and len(self.results) == len(self.steps)
+
+    # --- moving -----------------------------------------------------------------------------------
+
+    def next(self, credentials: UserCredentials | None = None, decision: str = "allow") -> StepResult | None:
+        """Show the next result; at the newest one, run the next step against the sandbox."""
+        if not self.at_latest:
+            self.viewing += 1
+            return self.current
+        if self.awaiting_sign_in_retry:
+            self.run.retry_last()
+        step = self.run.next_step
+        if step is None:
+            return None
+        if step in SIGN_IN_STEPS and credentials is not None:
+            self.run.user = credentials
+        if step == "consent" and decision == "deny":
+            # Declining is the catalogue's consent_declined: the client answers the page with Deny.
+            self.declined = True
+            self.run.mistake = "consent_declined"
+        result = self.run.next()
+        self.viewing = len(self.results) - 1
+        return result
+
+    def back(self) -> None:
+        """Show the previous result; the sandbox keeps what already happened (codes stay used)."""
+        if self.viewing >= 0:
+            self.viewing -= 1
+
+    def advance_clock(self, seconds: int = ONE_HOUR) -> None:
+        """Move this sandbox's clock forward: codes and tokens age as if that much time had passed."""
+        self.sandbox.clock.advance(seconds)
+        self.clock_moved += seconds
+
+    def now(self) -> float:
+        return float(self.sandbox.clock.now())
+
+    # --- what the run holds -----------------------------------------------------------------------
+
+    def mistake_entry(self) -> content.Mistake | None:
+        """The catalogue entry of the mistake being made (declining consent counts as one)."""
+        mistake_id = "consent_declined" if self.declined else self.mistake
+        return content.mistakes().get(mistake_id or "")
+
+    def lane_of(self, step: str) -> str | None:
+        return next((lane for lane, steps in HYBRID_LANES.items() if step in steps), None)
+
+    def lane_token(self, lane: str) -> str:
+        """The access token a part of the application holds now ("web app" or "service")."""
+        tokens = self.run.service_tokens if lane == "service" else self.run.auth.tokens
+        return tokens.access_token
+
+    def lane_refresh_token(self, lane: str) -> str:
+        return "" if lane == "service" else self.run.auth.tokens.refresh_token
+
+    def lane_claims(self, lane: str) -> dict[str, Any]:
+        token = self.lane_token(lane)
+        return unverified_claims(token) if token else {}
+
+    def call_api(self, lane: str = "web app") -> ApiProbe | None:
+        """Call the API now with the access token ``lane`` holds, outside the flow's own steps."""
+        token = self.lane_token(lane)
+        if not token:
+            return None
+        url = f"{self.run.api_base}/{API_ENTITY}?$top=10"
+        request = self.run.http.build_request(
+            "GET", url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        )
+        actor = "service" if lane == "service" else "app"
+        _, exchange = send_and_record(self.run.http, request, actor=actor, label=f"GET {API_ENTITY} (by hand)")
+        probe = ApiProbe(exchange, lane, self.clock_moved)
+        self.probes.append(probe)
+        return probe
+
+    def secrets(self) -> set[str]:
+        """Every credential this simulation issued or sent (for tests that search URLs and logs)."""
+        return secret_values(self.run) | secret_values(p.exchange for p in self.probes)
+
+    def close(self) -> None:
+        self.run.http.close()
