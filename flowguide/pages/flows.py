@@ -99,3 +99,8 @@ with more:
         icon=":material/play_circle:",
         query_params={"flow": position.flow},
     )
+    ui.link_to_this(
+        f"{narrative.title}, step {position.index + 1}: {step.title}",
+        "flows",
+        {"flow": position.flow, "step": position.step},
+    )

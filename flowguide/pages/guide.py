@@ -1,7 +1,5 @@
 """/guide: what are you building? The recommended flow, why, and the registration for each part."""
 
-from urllib.parse import urlencode
-
 import streamlit as st
 
 from flowguide.content import brand
@@ -146,8 +144,7 @@ with result_col:
         )
 
     if answers:
-        st.markdown("##### Link to this recommendation")
-        st.code(f"{brand().app_url}/guide?{urlencode(answers)}", language="text")
+        ui.link_to_this(f"{recommendation.title or 'Decision guide'} ({brand().name} sign-in guide)", "guide", answers)
 
 if recommendation.complete:
     st.divider()

@@ -28,3 +28,4 @@ st.markdown(
     "Each part is registered as its own Trusted Application and calls the API with its own token."
 )
 ui.diagram_view("overview", key="home_overview")
+ui.link_to_this(f"How apps sign in to {name}", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from flowguide import diagrams
+from flowguide.links import app_link, markdown_link
 
 LEGEND = (
     "Solid arrow: request · dashed: response · dotted: redirect (the browser is sent on). "
@@ -89,3 +90,13 @@ def flow_diagrams(flow_ids: list[str] | tuple[str, ...], *, key: str = "recommen
         st.subheader(diagrams.load_spec(flow_id).title)
         diagram_view(flow_id, key=f"{key}_{flow_id}")
         walkthrough_link(flow_id)
+
+
+def link_to_this(title: str, path: str, params: dict[str, str] | None = None) -> None:
+    """The stable link to what the reader sees, and a Markdown snippet for documentation writers."""
+    url = app_link(path, params)
+    with st.expander("Link to this", icon=":material/link:"):
+        st.caption("The address of exactly this view. It never carries a secret, code or token.")
+        st.code(url, language="text")
+        st.caption("For a documentation page, in Markdown:")
+        st.code(markdown_link(title, url), language="markdown")

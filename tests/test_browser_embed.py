@@ -1,0 +1,33 @@
+"""The app inside another page's iframe with Streamlit's ?embed=true, as documentation sites embed it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_guide_works_embedded_in_an_iframe(streamlit_server, page, tmp_path) -> None:
+    src = f"{streamlit_server}/guide?signin=yes&unattended=no&client=web&embed=true"
+    host = tmp_path / "docs-page.html"
+    host.write_text(
+        f'<!doctype html><html lang="en"><title>Docs</title><h1>Docs page</h1>'
+        f'<iframe title="Flow Guide" src="{src}" width="1100" height="800"></iframe></html>',
+        encoding="utf-8",
+    )
+    page.goto(host.as_uri())
+    frame = page.frame_locator("iframe")
+    frame.get_by_text("Authorization Code with PKCE").first.wait_for(timeout=30_000)
+    # Embedded: Streamlit drops its own toolbar, and the answers still drive the page and can be changed.
+    assert frame.get_by_text("Deploy", exact=True).filter(visible=True).count() == 0
+    frame.get_by_text("Yes, something runs unattended").click()
+    frame.get_by_text("Hybrid: Authorization Code and Client Credentials").first.wait_for(timeout=20_000)
+    assert page.console_errors == []
+
+
+def test_walkthrough_step_embedded(streamlit_server, page) -> None:
+    page.goto(f"{streamlit_server}/flows?flow=client_credentials&step=token&embed=true")
+    wait_for_app(page)
+    page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for(timeout=20_000)
+    assert page.get_by_text("Step 2 of 4").count() == 1
