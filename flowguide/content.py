@@ -231,6 +231,7 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("content/mistakes.yaml", "flowguide.content:MistakesFile"),
     ("content/sandbox.yaml", "flowguide.sandbox.registry:RegistryFile"),
     ("content/claims.yaml", "flowguide.claims:ClaimsFile"),
+    ("content/errors.yaml", "flowguide.connect:ErrorsFile"),
     ("content/review.yaml", "flowguide.review:ReviewContent"),
     ("diagrams/*.yaml", "flowguide.diagrams:DiagramSpec"),
 )
