@@ -1,5 +1,6 @@
 """Flow Guide: page configuration and navigation; each page lives in flowguide/pages/."""
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -19,4 +20,6 @@ pages = [
     st.Page(PAGES / "tokens.py", title="Token inspector", icon=":material/token:", url_path="tokens"),
     st.Page(PAGES / "review.py", title="Design review", icon=":material/description:", url_path="review"),
 ]
+if os.environ.get("FLOWGUIDE_CONNECT", "on") != "off":
+    pages.append(st.Page(PAGES / "connect.py", title="Your own instance", icon=":material/cloud:", url_path="connect"))
 st.navigation(pages).run()
