@@ -465,7 +465,7 @@ h2 { font-size: 1.4rem; margin: 2.2rem 0 .6rem; padding-bottom: .25rem; border-b
 h3 { font-size: 1.12rem; margin: 1.6rem 0 .5rem; }
 a { color: #0b5cad; }
 code { font: .88em/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; background: #f3f4f6;
-  padding: .1em .3em; border-radius: 4px; overflow-wrap: anywhere; }
+  padding: .1em .3em; border-radius: 4px; overflow-wrap: break-word; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: .8rem 1rem; overflow-x: auto; }
 pre code { background: none; padding: 0; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .93rem; }
@@ -476,19 +476,25 @@ blockquote { margin: 1rem 0; padding: .6rem 1rem; border-left: 4px solid #bf8700
 blockquote p { margin: 0; }
 .toc { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: .6rem 1.2rem; margin: 1.2rem 0; }
 .toc ul { margin: .2rem 0; padding-left: 1.2rem; }
+/* A wide sequence diagram may use more than the text column, so its labels stay legible. */
 figure.diagram { margin: .8rem 0 .4rem; padding: .6rem; border: 1px solid #d0d7de; border-radius: 6px;
-  text-align: center; overflow-x: auto; }
+  text-align: center; overflow-x: auto; box-sizing: border-box; position: relative; left: 50%;
+  transform: translateX(-50%); width: min(calc(100vw - 2rem), 92rem); }
 figure.diagram svg { max-width: 100%; height: auto; }
-li.task { list-style: none; margin-left: -1.3rem; }
-li.task::before { content: "\\2610"; display: inline-block; width: 1.3rem; font-size: 1.1em; }
+li.task { list-style: none; position: relative; }
+li.task::before { content: "\\2610"; position: absolute; left: -1.5rem; font-size: 1.15em; line-height: 1.3; }
+p.words { margin-bottom: .2rem; color: #57606a; font-size: .9rem; }
+ol.words { margin-top: 0; color: #57606a; font-size: .9rem; }
+ol.words li { margin: 0; }
 li { margin: .25rem 0; }
 @media print {
   body { font-size: 10.5pt; }
+  @page { margin: 14mm 12mm; }
   main { max-width: none; padding: 0; }
   a { color: inherit; }
   h2, h3 { break-after: avoid; }
   figure.diagram, tr, blockquote, li { break-inside: avoid; }
-  figure.diagram { border: none; }
+  figure.diagram { border: none; left: 0; transform: none; width: auto; padding: 0; }
   .toc { display: none; }
 }
 """
@@ -522,7 +528,9 @@ def to_html(review: Review, engine: str = "auto") -> str:
         # The table of contents goes after the title and its line of links.
         head, _, rest = source.partition("\n\n## ")
         source = f"{head}\n\n[TOC]\n\n## {rest}"
-    body = markdown.markdown(source, extensions=["tables", "toc"], output_format="html")
+    body = markdown.markdown(
+        source, extensions=["tables", "toc"], extension_configs={"toc": {"toc_depth": "2-3"}}, output_format="html"
+    )
     for diagram_id in review.diagrams:
         spec = diagrams.load_spec(diagram_id)
         figure = (
@@ -531,6 +539,7 @@ def to_html(review: Review, engine: str = "auto") -> str:
         )
         body = body.replace(f"<p>{_PLACEHOLDER.format(diagram_id)}</p>", figure)
     body = body.replace("<li>[ ] ", '<li class="task">')
+    body = body.replace("<p>In words:</p>\n<ol>", '<p class="words">In words:</p>\n<ol class="words">')
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -1,0 +1,43 @@
+"""The /review page through AppTest: the document, its diagrams and the two downloads."""
+
+from __future__ import annotations
+
+from conftest import run_page
+
+
+def markdown_text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_hybrid_review_shows_the_document_diagrams_and_two_downloads() -> None:
+    at = run_page("review", {"signin": "yes", "unattended": "yes", "client": "web"})
+    assert not at.exception and not at.warning
+    body = markdown_text(at)
+    assert body.startswith("# Design review: Hybrid")
+    assert "### 1 of 2: Sign-in part" in body and "### 2 of 2: Unattended part" in body
+    assert "- [ ] **No user token forwarded to the backend" in body
+    charts = [c.proto.spec for c in at.get("graphviz_chart")]
+    assert len(charts) == 3 and "digraph hybrid" in charts[0]
+    buttons = {d.proto.label: d for d in at.get("download_button")}
+    assert set(buttons) == {"Markdown", "HTML page"}
+
+
+def test_bad_query_values_show_a_notice_and_the_review_uses_the_rest() -> None:
+    at = run_page("review", {"signin": "no", "unattended": "yes", "client": "toaster", "utm_source": "docs"})
+    assert not at.exception
+    notices = [w.value for w in at.warning]
+    assert any("utm_source" in n for n in notices)
+    assert any("client=toaster" in n for n in notices)
+    assert markdown_text(at).startswith("# Design review: Client Credentials")
+    assert len(at.get("graphviz_chart")) == 1
+
+
+def test_missing_answers_say_which_and_link_back() -> None:
+    at = run_page("review", {"signin": "yes"})
+    assert not at.exception
+    body = markdown_text(at)
+    assert "answers missing" in body
+    assert "“Does any part run with no person present?”" in body
+    assert "/guide?signin=yes" in body
+    assert not at.get("graphviz_chart")
+    assert "once the guide has the answers" in at.info[0].value
