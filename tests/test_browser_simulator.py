@@ -1,0 +1,95 @@
+"""/simulator in Chromium: a whole Authorization Code run to the API's 200, and one mistake, with
+screenshots in /tmp/shots/; no console errors; no code, verifier or token in the URL afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import wait_for_app
+
+from flowguide import content
+from flowguide.client import FLOW_STEPS
+from flowguide.transcript import JWT_PATTERN
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/shots")
+
+
+def _open(page, base: str, query: str) -> None:
+    page.failed = []
+    page.on("response", lambda r: page.failed.append(r.url) if r.status >= 400 else None)
+    page.goto(f"{base}/simulator?{query}")
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stGraphVizChart'] svg", timeout=30_000)
+
+
+def _real_errors(page) -> list[str]:
+    """Console errors, less the 404s of Streamlit's own base-path probe (/simulator/_stcore/...)."""
+    probes = [u for u in page.failed if "/simulator/_stcore/" in u]
+    failed_loads = [e for e in page.console_errors if e.startswith("Failed to load resource")]
+    assert len(page.failed) == len(probes), page.failed
+    return [e for e in page.console_errors if e not in failed_loads] + failed_loads[len(probes) :]
+
+
+def _press(page, name: str, step: int, total: int) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+    page.get_by_text(f"Step {step} of {total}", exact=True).wait_for(timeout=30_000)
+    wait_for_app(page)
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"simulator_{name}.png"), full_page=True)
+
+
+def _assert_url_clean(page, query: dict[str, list[str]]) -> None:
+    assert parse_qs(urlsplit(page.url).query) == query
+    assert "code=" not in page.url and "eyJ" not in page.url and "token" not in page.url.lower()
+
+
+def test_authorization_code_walk_reaches_a_200_and_leaves_no_secret_in_the_url(streamlit_server, page) -> None:
+    _open(page, streamlit_server, "flow=authorization_code")
+    total = len(FLOW_STEPS["authorization_code"])
+    _shot(page, "ac_0_ready")
+    _press(page, "Next", 1, total)
+    _press(page, "Next", 2, total)
+    page.get_by_text("BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))").first.wait_for()
+    _shot(page, "ac_2_authorize_pkce")
+    assert page.get_by_role("textbox", name="User name").input_value() == "david"
+    _press(page, "Sign in", 3, total)
+    _shot(page, "ac_3_consent_page")
+    _press(page, "Allow", 4, total)
+    _press(page, "Next", 5, total)
+    page.get_by_text("state: sent and returned").wait_for()
+    _shot(page, "ac_5_callback_state")
+    _press(page, "Next", 6, total)
+    _shot(page, "ac_6_token")
+    _press(page, "Next", 7, total)
+    page.get_by_text("Valid: every check passed", exact=False).first.wait_for()
+    _shot(page, "ac_7_validate")
+    _press(page, "Next", 8, total)
+    page.get_by_text("200 OK: the API returned", exact=False).first.wait_for()
+    _shot(page, "ac_8_api_200")
+    assert page.get_by_role("button", name="Next", exact=True).is_disabled()
+    _assert_url_clean(page, {"flow": ["authorization_code"]})
+    # Nothing on the page carries a whole token while secrets are masked.
+    assert JWT_PATTERN.search(page.content()) is None
+    assert _real_errors(page) == []
+
+
+def test_a_mistake_shows_the_sandbox_error_and_the_fix(streamlit_server, page) -> None:
+    mistake = content.mistakes()["wrong_verifier"]
+    _open(page, streamlit_server, "flow=authorization_code&mistake=wrong_verifier")
+    total = len(FLOW_STEPS["authorization_code"])
+    for step in range(1, 7):
+        name = {3: "Sign in", 4: "Allow"}.get(step, "Next")
+        _press(page, name, step, total)
+    page.get_by_text("invalid_grant", exact=True).first.wait_for()
+    page.get_by_text(mistake.fix).wait_for()
+    _shot(page, "mistake_wrong_verifier")
+    assert page.get_by_role("button", name="Next", exact=True).is_disabled()
+    _assert_url_clean(page, {"flow": ["authorization_code"], "mistake": ["wrong_verifier"]})
+    assert _real_errors(page) == []
