@@ -198,6 +198,12 @@ def to_digraph(spec: DiagramSpec, highlight_step: str | None = None) -> graphviz
     return _sequence_digraph(spec, highlight_step)
 
 
+@lru_cache(maxsize=128)
+def dot_source(diagram_id: str, highlight_step: str | None = None) -> str:
+    """The DOT text of a diagram with a step highlighted; built once per process (specs never change)."""
+    return to_digraph(load_spec(diagram_id), highlight_step).source
+
+
 def _sequence_digraph(spec: DiagramSpec, highlight_step: str | None) -> graphviz.Digraph:
     # Recipe (STYLE.md): participants in one row, lifelines of point nodes, one rank per message.
     g = graphviz.Digraph(spec.id)

@@ -28,7 +28,7 @@ def diagram_view(
     spec = diagrams.load_spec(diagram_id)
     key = key or f"diagram_{diagram_id}"
     words = diagrams.text_alternative(spec)
-    st.graphviz_chart(diagrams.to_digraph(spec, highlight_step), alt=f"{spec.title}: " + " ".join(words))
+    st.graphviz_chart(diagrams.dot_source(diagram_id, highlight_step), alt=f"{spec.title}: " + " ".join(words))
     if spec.kind == "sequence":
         st.caption(LEGEND if highlight_step else LEGEND.split(" **")[0])
     with st.expander("The diagram in words"):
@@ -40,7 +40,7 @@ def diagram_view(
 
 def _export_buttons(spec: diagrams.DiagramSpec, key: str) -> None:
     # Exports show the plain diagram (no step highlighted), ready for documentation.
-    dot_source = diagrams.to_digraph(spec).source
+    dot_source = diagrams.dot_source(spec.id)
     dot_col, svg_col, mermaid_col = st.columns(3)
     dot_col.download_button(
         "DOT",
