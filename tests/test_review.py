@@ -280,3 +280,12 @@ def test_the_page_blocks_hold_each_diagram_once(exports) -> None:
     review = exports["hybrid_cli"][0]
     ids = [b.diagram_id for b in blocks(review) if not isinstance(b, str)]
     assert ids == list(review.diagrams)
+
+
+def test_html_inlines_the_same_diagram_without_the_dot_binary() -> None:
+    # Where no `dot` binary is installed the SVG comes from Graphviz compiled to WebAssembly.
+    review = build_review({"signin": "no", "unattended": "yes"})
+    html_text = to_html(review, engine="wasm")
+    svgs = re.findall(r"<svg\b.*?</svg>", html_text, flags=re.S)
+    assert len(svgs) == 1 and "<!DOCTYPE" not in html_text.split("<body>", 1)[1]
+    assert "client_credentials" in " ".join(ET.fromstring(svgs[0]).itertext())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import wait_for_app
 
 from flowguide.review import build_review, to_html
 
@@ -40,4 +41,18 @@ def test_exported_html_in_chromium(page, tmp_path):
     page.emulate_media(media="print")
     assert not page.locator(".toc").is_visible()
     page.screenshot(path=str(SHOTS / "review-export-print.png"), full_page=True)
+    assert page.console_errors == []
+
+
+def test_review_page_in_chromium(streamlit_server, page):
+    SHOTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 2400})
+    page.goto(f"{streamlit_server}/review?signin=yes&unattended=no&client=web&long_sessions=yes")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Design review: Authorization Code with PKCE").wait_for()
+    page.screenshot(path=str(SHOTS / "review-page.png"), full_page=True)
+    downloads = page.locator("[data-testid='stDownloadButton']")
+    assert downloads.count() == 2
+    assert "Markdown" in downloads.nth(0).inner_text() and "HTML page" in downloads.nth(1).inner_text()
+    assert page.locator("[data-testid='stGraphVizChart'] svg").count() == 2  # the flow and refresh
     assert page.console_errors == []
