@@ -506,7 +506,7 @@ _SVG_ID = re.compile(r'\bid="([^"]*)"')
 
 def inline_svg(diagram_id: str, engine: str = "auto") -> str:
     """A diagram's SVG for inlining: no XML prolog, doctype or comments; ids prefixed to stay unique."""
-    svg = diagrams.render_svg(diagrams.to_digraph(diagrams.load_spec(diagram_id)).source, engine)
+    svg = diagrams.render_svg(diagrams.dot_source(diagram_id), engine)
     match = _SVG_START.search(svg)
     if match is None:
         raise ValueError(f"Graphviz returned no <svg> for {diagram_id!r}")

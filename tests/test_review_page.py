@@ -15,7 +15,7 @@ def test_hybrid_review_shows_the_document_diagrams_and_two_downloads() -> None:
     body = markdown_text(at)
     assert body.startswith("# Design review: Hybrid")
     assert "### 1 of 2: Sign-in part" in body and "### 2 of 2: Unattended part" in body
-    assert "- [ ] **No user token forwarded to the backend" in body
+    assert "- ☐ **No user token forwarded to the backend" in body
     charts = [c.proto.spec for c in at.get("graphviz_chart")]
     assert len(charts) == 3 and "digraph hybrid" in charts[0]
     buttons = {d.proto.label: d for d in at.get("download_button")}

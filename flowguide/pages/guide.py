@@ -15,6 +15,7 @@ from flowguide.guide import (
     tree_path_text,
 )
 from flowguide.pages import ui
+from flowguide.review import review_query
 
 content = guide_content()
 QUESTION_IDS = [q.id for q in content.questions]
@@ -63,7 +64,7 @@ with questions_col:
     if answers:
         st.button("Start again", icon=":material/restart_alt:", on_click=start_again)
 
-    st.markdown("##### The decision")
+    st.markdown("## The decision")
     st.graphviz_chart(decision_tree(answers), width="stretch")
     st.caption(tree_path_text(answers))
 
@@ -81,7 +82,7 @@ def registration_list(registration: Registration) -> str:
 
 def show_recommendation(rec: Recommendation) -> None:
     st.success(f"**{rec.title}**  \n{rec.summary}", icon=":material/check_circle:")
-    st.markdown("##### Why")
+    st.markdown("## Why")
     lines = []
     for reason in rec.reasons:
         question = content.question(reason.question)
@@ -114,7 +115,7 @@ def show_recommendation(rec: Recommendation) -> None:
             query_params={"flow": "hybrid"},
         )
 
-    st.markdown(f"##### What to register in {brand().name}")
+    st.markdown(f"## What to register in {brand().name}")
     count = len(rec.registrations)
     for n, registration in enumerate(rec.registrations, start=1):
         flow_label = FLOW_LABELS[registration.flow]
@@ -125,7 +126,7 @@ def show_recommendation(rec: Recommendation) -> None:
             st.code(registration.as_settings(), language="text")
 
     if rec.warnings:
-        st.markdown("##### Watch out for")
+        st.markdown("## Watch out for")
         for warning in rec.warnings:
             docs = " ".join(f"[{d.title}]({d.url})" for d in warning.docs)
             st.warning(f"**{warning.title}.** {warning.text} {docs}", icon=":material/warning:")
@@ -143,13 +144,20 @@ with result_col:
             icon=":material/arrow_back:",
         )
 
+    if recommendation.complete:
+        st.page_link(
+            "flowguide/pages/review.py",
+            label="Design review document for these answers",
+            icon=":material/description:",
+            query_params=review_query(answers),
+        )
     if answers:
         ui.link_to_this(f"{recommendation.title or 'Decision guide'} ({brand().name} sign-in guide)", "guide", answers)
 
 if recommendation.complete:
     st.divider()
-    st.markdown("### The flow, step by step")
+    st.markdown("## The flow, step by step")
     flows = ["authorization_code", "client_credentials"] if recommendation.flow == "hybrid" else [recommendation.flow]
     for flow in flows:
-        st.markdown(f"##### {load_spec(flow).title}")
+        st.markdown(f"### {load_spec(flow).title}")
         ui.diagram_view(flow, key=f"guide_{flow}")
