@@ -36,10 +36,10 @@ DEFAULT_FLOW = "authorization_code"
 # The applications a visitor may choose between for a flow (others have one application only).
 APP_CHOICES: dict[str, tuple[ClientConfig, ...]] = {"authorization_code": (WEB_PORTAL, SPA)}
 APP_NAMES: dict[str, str] = {
-    "com.example/web-portal": "Web portal (confidential, has a back end)",
-    "com.example/spa": "Single-page app (public, runs in the browser)",
-    "com.example/nightly-sync": "Nightly sync service (confidential)",
-    "com.example/legacy-report": "Legacy reporting job (disabled)",
+    "com.example/web-portal": "Web portal (confidential)",
+    "com.example/spa": "Single-page app (public)",
+    "com.example/nightly-sync": "Nightly sync service",
+    "com.example/legacy-report": "Legacy reporting job",
 }
 # Steps where the browser shows the identity service's own pages and the visitor answers them.
 SIGN_IN_STEPS = frozenset({"sign_in", "user_sign_in"})

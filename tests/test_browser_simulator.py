@@ -41,8 +41,13 @@ def _press(page, name: str, step: int, total: int) -> None:
 
 
 def _shot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it first."""
     SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"simulator_{name}.png"), full_page=True)
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": min(max(height, 900), 8000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"simulator_{name}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _assert_url_clean(page, query: dict[str, list[str]]) -> None:

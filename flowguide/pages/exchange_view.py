@@ -19,7 +19,7 @@ from flowguide.content import Mistake, Parameter
 from flowguide.pages.jwt_view import CHECK_ICONS, md_literal, md_text
 from flowguide.sandbox.pages import SCOPE_WORDS
 from flowguide.simulation import PkceComputation
-from flowguide.transcript import Exchange, mask
+from flowguide.transcript import Exchange, mask, mask_values
 
 # Long HTML pages are cut in the transcript; the form they carry is shown as widgets instead.
 MAX_BODY = 1800
@@ -70,7 +70,14 @@ def exchange_view(exchange: Exchange, *, reveal: bool, expanded: bool = False) -
         st.caption(STANDALONE_HINT)
 
 
-def exchanges_view(exchanges: list[Exchange], *, reveal: bool) -> None:
+def exchanges_view(exchanges: list[Exchange], *, reveal: bool, arrived_at: str = "") -> None:
+    if arrived_at:
+        st.caption(
+            "Nothing new crossed the wire: the identity service's last redirect sent the browser here, "
+            "and the app reads the code and state off this address."
+        )
+        st.code(mask_values({"location": arrived_at}, reveal)["location"], language=None, wrap_lines=True)
+        return
     if not exchanges:
         st.caption("This step sent nothing over the wire: it happens inside the client.")
         return
@@ -221,10 +228,12 @@ def consent_page(
         st.markdown("##### :material/language: The browser now shows the consent page")
         st.markdown(f"Signed in as **{md_text(user_name)}**. The application `{client_id}` asks to:")
         st.markdown(scope_list(scope))
-        allow, deny, _ = st.columns([1, 1, 3])
-        allow.button("Allow", key=f"{key}_allow", type="primary", icon=":material/check:", on_click=on_allow)
+        allow, deny = st.columns(2)
+        allow.button(
+            "Allow", key=f"{key}_allow", type="primary", icon=":material/check:", on_click=on_allow, width="stretch"
+        )
         if on_deny is not None:
-            deny.button("Deny", key=f"{key}_deny", icon=":material/block:", on_click=on_deny)
+            deny.button("Deny", key=f"{key}_deny", icon=":material/block:", on_click=on_deny, width="stretch")
         st.caption("Allow (or Next) posts `decision=allow` to `/id/connect/consent`; Deny posts `decision=deny`.")
 
 

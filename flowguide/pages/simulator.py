@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from flowguide import content
+from flowguide import content, diagrams
 from flowguide.client import DEFAULT_AUDIENCE, MISTAKE_APPS, StepResult, UserCredentials
 from flowguide.pages import exchange_view as xv
 from flowguide.pages import ui
@@ -186,7 +186,8 @@ def _step_view(sim: Simulation, index: int, result: StepResult, reveal: bool) ->
         xv.api_result_view(result.exchanges[-1], values["rows"], xv.who_acts(claims))
     xv.checks_view(result.checks)
     st.markdown("**What crossed the wire**")
-    xv.exchanges_view(result.exchanges, reveal=reveal)
+    arrived_at = sim.run.auth.location if result.step.endswith("callback") else ""
+    xv.exchanges_view(result.exchanges, reveal=reveal, arrived_at=arrived_at)
     xv.parameters_view(step.parameters)
     xv.links_view([(r.ref, r.url) for r in step.rfc] + [(d.title, d.url) for d in step.docs])
 
@@ -280,6 +281,15 @@ def _lanes(sim: Simulation) -> None:
                     st.markdown(f"- API answered **{exchange.status} {exchange.reason}**")
 
 
+def _arrows_of_step(flow: str, step: str) -> None:
+    """The highlighted arrows in words, readable however small the chart is drawn."""
+    spec = diagrams.load_spec(flow)
+    words = diagrams.text_alternative(spec)
+    mine = [line for line, message in zip(words, spec.messages, strict=True) if message.step == step]
+    if mine:
+        st.markdown("**This step on the diagram**\n" + "\n".join(f"- {md_text(line)}" for line in mine))
+
+
 def _clock_panel(sim: Simulation, reveal: bool) -> None:
     with st.container(border=True):
         st.markdown("**Sandbox clock**")
@@ -291,7 +301,11 @@ def _clock_panel(sim: Simulation, reveal: bool) -> None:
         has_token = bool(sim.lane_token("web app") or sim.lane_token("service"))
         forward, call = st.columns(2)
         forward.button(
-            "Move the clock forward 1 hour", key="sim_clock_hour", icon=":material/update:", on_click=_advance_clock
+            "Clock +1 hour",
+            key="sim_clock_hour",
+            icon=":material/update:",
+            on_click=_advance_clock,
+            help="Move this sandbox's clock forward one hour: codes and tokens age as if it had passed.",
         )
         call.button(
             "Call the API now",
@@ -338,9 +352,10 @@ def stepper() -> None:
     _outcome(sim)
     if sim.flow == "hybrid":
         _lanes(sim)
-    chart, detail = st.columns([2, 3], gap="large")
+    chart, detail = st.columns([2, 3], gap="medium")
     with chart:
         ui.diagram_view(sim.flow, sim.highlight_step, key="simulator", exports=False)
+        _arrows_of_step(sim.flow, sim.highlight_step)
     with detail:
         if sim.at_latest:
             _your_turn(sim)
