@@ -98,3 +98,16 @@ def test_a_mistake_shows_the_sandbox_error_and_the_fix(streamlit_server, page) -
     assert page.get_by_role("button", name="Next", exact=True).is_disabled()
     _assert_url_clean(page, {"flow": ["authorization_code"], "mistake": ["wrong_verifier"]})
     assert _real_errors(page) == []
+
+
+def test_hybrid_lanes_side_by_side_each_reach_the_api(streamlit_server, page) -> None:
+    _open(page, streamlit_server, "flow=hybrid")
+    total = len(FLOW_STEPS["hybrid"])
+    for step in range(1, total + 1):
+        _press(page, {3: "Sign in", 4: "Allow"}.get(step, "Next"), step, total)
+    lanes = page.locator("[data-testid='stColumn']").filter(has_text="API answered 200 OK")
+    assert lanes.count() == 2
+    page.get_by_text("acts as the System User", exact=False).first.wait_for()
+    _shot(page, "hybrid_lanes")
+    _assert_url_clean(page, {"flow": ["hybrid"]})
+    assert _real_errors(page) == []

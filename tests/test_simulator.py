@@ -249,7 +249,7 @@ def test_hybrid_shows_two_lanes_and_what_each_token_acts_as() -> None:
     _walk(at)
     lanes = _texts(at, "markdown")
     assert "Web app · signs David in" in lanes and "Nightly service · acts as its System User" in lanes
-    assert "has a refresh token" in lanes and "no refresh token" in lanes
+    assert "Has a refresh token" in lanes and "No refresh token" in lanes
     assert "the System User" in lanes and "sub david" in lanes
 
 

@@ -252,6 +252,7 @@ def _lanes(sim: Simulation) -> None:
             lines = []
             for step_id in steps:
                 title = content.flows()["hybrid"].step(step_id).title.split(": ", 1)[-1]
+                title = title[:1].upper() + title[1:]
                 result = done.get(step_id)
                 mark = CHECK_ICONS[None] if result is None else CHECK_ICONS[result.ok]
                 here = " ← shown" if sim.current is not None and sim.current.step == step_id else ""
@@ -265,20 +266,19 @@ def _lanes(sim: Simulation) -> None:
             scope = " ".join(granted) if isinstance(granted, list) else str(granted)
             abilities = [SCOPE_ABILITIES[s] for s in scope.split() if s in SCOPE_ABILITIES]
             refresh = (
-                "has a refresh token: renews without David"
+                "Has a refresh token: renews without David"
                 if sim.lane_refresh_token(lane)
-                else "no refresh token: asks again with its secret when it needs one"
+                else "No refresh token: asks again with its secret when it needs one"
             )
-            st.markdown(
-                f"- Token acts as **{md_text(xv.who_acts(claims))}**\n"
-                f"- May {', '.join(abilities) or 'nothing at the API'} (scope {md_text(scope)})\n"
-                f"- {refresh}"
-            )
-            api_step = steps[-1]
-            if api_step in done:
-                exchange = done[api_step].exchanges[-1] if done[api_step].exchanges else None
-                if exchange is not None:
-                    st.markdown(f"- API answered **{exchange.status} {exchange.reason}**")
+            facts = [
+                f"Token acts as **{md_text(xv.who_acts(claims))}**",
+                f"May {', '.join(abilities) or 'do nothing at the API'} (scope {md_text(scope)})",
+                refresh,
+            ]
+            api = done.get(steps[-1])
+            if api is not None and api.exchanges:
+                facts.append(f"API answered **{api.exchanges[-1].status} {api.exchanges[-1].reason}**")
+            st.markdown("\n".join(f"- {fact}" for fact in facts))
 
 
 def _arrows_of_step(flow: str, step: str) -> None:
