@@ -1,0 +1,66 @@
+"""Accessibility: an axe-core scan of every page in Chromium, light and dark, and text alternatives."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_for_app
+
+from flowguide import diagrams
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/",
+    "/guide",
+    "/guide?signin=yes&unattended=yes&client=spa&long_sessions=yes",
+    "/guide?signin=no&unattended=no",
+    "/flows?flow=authorization_code&step=token",
+    "/flows?flow=hybrid&step=service_token",
+    "/simulator?flow=authorization_code",
+    "/simulator?flow=client_credentials&mistake=wrong_client_secret",
+    "/tokens",
+    "/review?signin=yes&unattended=yes&client=web",
+    "/connect",
+]
+
+
+@pytest.fixture(scope="module")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_or_critical_violations(streamlit_server, chromium, axe, path: str, scheme: str) -> None:
+    context = chromium.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(streamlit_server + path)
+        wait_for_app(page)
+        page.wait_for_timeout(1500)  # charts lay out in the browser after the script has finished
+        results = axe.run(page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not bad, "\n".join(bad)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("diagram_id", diagrams.diagram_ids())
+def test_every_diagram_has_a_text_alternative_covering_each_message(diagram_id: str) -> None:
+    spec = diagrams.load_spec(diagram_id)
+    words = diagrams.text_alternative(spec)
+    assert len(words) == len(spec.messages)
+    assert all(len(line.split()) >= 3 for line in words)
+
+
+def test_charts_on_the_page_carry_their_words(streamlit_server, page) -> None:
+    page.goto(f"{streamlit_server}/flows?flow=client_credentials&step=token")
+    wait_for_app(page)
+    page.get_by_text("The diagram in words").first.click()
+    page.get_by_text("POST /connect/token grant_type=client_credentials", exact=False).first.wait_for(timeout=10_000)
