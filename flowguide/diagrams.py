@@ -17,6 +17,7 @@ import graphviz
 from pydantic import ConfigDict, Field, StrictStr, model_validator
 
 from flowguide.content import DIAGRAMS_DIR, ContentError, Model, flows, load_file
+from flowguide.text import shown
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 SEQUENCE_IDS = ("authorization_code", "client_credentials", "refresh", "hybrid")
@@ -402,12 +403,6 @@ class Position:
         return Position(self.flow, self.steps[target])
 
 
-def _shown(value: str) -> str:
-    # A value from the URL is shown back as plain code, short and without Markdown quotes.
-    cleaned = "".join(ch for ch in value if ch.isprintable() and ch != "`")
-    return f"`{cleaned[:40]}{'…' if len(cleaned) > 40 else ''}`"
-
-
 def resolve_position(flow: str | None, step: str | None) -> Position:
     """Turn the ``flow`` and ``step`` query parameters into a position; bad values fall back.
 
@@ -419,10 +414,10 @@ def resolve_position(flow: str | None, step: str | None) -> Position:
     if flow is None or flow == "":
         flow = DEFAULT_FLOW
     elif flow not in SEQUENCE_IDS or flow not in known:
-        notices.append(f"There is no flow {_shown(flow)}; showing {known[DEFAULT_FLOW].title} instead.")
+        notices.append(f"There is no flow {shown(flow)}; showing {known[DEFAULT_FLOW].title} instead.")
         flow, step = DEFAULT_FLOW, None
     narrative = known[flow]
     if step is not None and step != "" and narrative.step(step) is None:
-        notices.append(f"{narrative.title} has no step {_shown(step)}; starting at its first step.")
+        notices.append(f"{narrative.title} has no step {shown(step)}; starting at its first step.")
         step = None
     return Position(flow, step or narrative.steps[0].id, " ".join(notices) or None)

@@ -17,6 +17,7 @@ import graphviz
 from pydantic import Field, StrictStr, model_validator
 
 from flowguide.content import CONTENT_DIR, DocLink, Model, load_file
+from flowguide.text import shown
 
 Flow = Literal["authorization_code", "client_credentials", "hybrid"]
 PartId = Literal["interactive", "service"]
@@ -178,11 +179,11 @@ def parse_answers(raw: Mapping[str, object], content: GuideContent | None = None
     for key, value in raw.items():
         question = content.question(str(key))
         if question is None:
-            notices.append(f"Ignored {_short(key)}: there is no such question.")
+            notices.append(f"Ignored {shown(key)}: there is no such question.")
             continue
         if not isinstance(value, str) or question.option(value) is None:
             valid = ", ".join(o.id for o in question.options)
-            notices.append(f"Ignored {question.id}={_short(value)}: the answer must be one of {valid}.")
+            notices.append(f"Ignored {shown(f'{question.id}={value}')}: the answer must be one of {valid}.")
             continue
         answers[question.id] = value
     # Answers to questions that the other answers make irrelevant are dropped, in question order.
@@ -191,12 +192,6 @@ def parse_answers(raw: Mapping[str, object], content: GuideContent | None = None
             condition = " and ".join(f"{k}={v}" for k, v in question.ask_when.items())
             notices.append(f"Ignored {question.id}={answers.pop(question.id)}: it is asked only when {condition}.")
     return ParsedAnswers(answers, tuple(notices))
-
-
-def _short(value: object, limit: int = 40) -> str:
-    text = repr(value) if not isinstance(value, str) else value
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- the recommendation ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from flowguide.client import (
     unverified_claims,
 )
 from flowguide.pkce import S256_FORMULA
+from flowguide.text import shown
 from flowguide.transcript import Exchange, secret_values, send_and_record
 
 FLOW_ORDER: tuple[str, ...] = ("authorization_code", "client_credentials", "refresh", "hybrid")
@@ -52,12 +53,6 @@ HYBRID_LANES: dict[str, tuple[str, ...]] = {
 ONE_HOUR = 3600
 
 
-def _shown(value: str) -> str:
-    # A value from the URL is shown back short, printable and without Markdown quotes.
-    cleaned = "".join(ch for ch in value if ch.isprintable() and ch != "`")
-    return f"`{cleaned[:40]}{'…' if len(cleaned) > 40 else ''}`"
-
-
 @dataclass(frozen=True)
 class Selection:
     """The flow and mistake to simulate, and a notice when the query parameters were not usable."""
@@ -76,12 +71,12 @@ def resolve_selection(flow: str | None, mistake: str | None) -> Selection:
     catalogue = content.mistakes()
     notices: list[str] = []
     if flow and flow not in FLOW_ORDER:
-        notices.append(f"There is no flow {_shown(flow)}; showing {narratives[DEFAULT_FLOW].title} instead.")
+        notices.append(f"There is no flow {shown(flow)}; showing {narratives[DEFAULT_FLOW].title} instead.")
         flow = None
     chosen = None
     if mistake:
         if mistake not in catalogue or mistake not in MISTAKE_FLOWS:
-            notices.append(f"There is no mistake {_shown(mistake)} in the catalogue; running the flow as it should go.")
+            notices.append(f"There is no mistake {shown(mistake)} in the catalogue; running the flow as it should go.")
         else:
             chosen = catalogue[mistake]
             if flow and chosen.flow != flow:

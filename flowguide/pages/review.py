@@ -43,7 +43,9 @@ if not review.complete:
 for block in blocks(review):
     if isinstance(block, DiagramBlock):
         spec = diagrams.load_spec(block.diagram_id)
-        st.graphviz_chart(diagrams.dot_source(block.diagram_id), alt=f"{spec.title}: " + " ".join(diagrams.text_alternative(spec)))
+        st.graphviz_chart(
+            diagrams.dot_source(block.diagram_id), alt=f"{spec.title}: " + " ".join(diagrams.text_alternative(spec))
+        )
         with st.expander("The diagram in words"):
             st.markdown(block.words)
     else:
