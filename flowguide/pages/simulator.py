@@ -397,12 +397,9 @@ if choices and selection.mistake not in MISTAKE_APPS:
     )
 else:
     client_id = None
-    choose_app.selectbox(
-        "Application",
-        [forced.client_id],
-        key=f"{APP_KEY}_fixed_{selection.flow}",
-        format_func=lambda c: APP_NAMES.get(c, c),
-        disabled=True,
+    # Text, not a disabled select box: there is no choice to make, and disabled labels are too faint to read.
+    choose_app.markdown(
+        f"**Application**  \n{APP_NAMES.get(forced.client_id, forced.client_id)}",
         help="This flow or mistake runs with this application.",
     )
 options = [NO_MISTAKE] + [m.id for m in mistakes_for(selection.flow)]
