@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
 import socket
 import statistics
@@ -77,6 +78,32 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_s(pids: set[int]) -> float:
+    """User plus system CPU seconds of these processes (utime and stime from /proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process under ``root`` (here: Playwright's driver and the Chromium it started)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
 
 
 def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -218,7 +245,7 @@ async def load(browser: Browser, base: str, pid: int, sessions: int) -> dict[str
     await walk(warm_session, "authorization_code", titles, AC_BUTTONS)
     await warm.close()
     await asyncio.sleep(2)
-    figures: dict[str, Any] = {"rss_before": rss_mb(pid)}
+    figures: dict[str, Any] = {"rss_before": rss_mb(pid), "load_average": os.getloadavg()[0]}
 
     contexts = [await browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(sessions)]
     opened = [Session(i + 1, await c.new_page()) for i, c in enumerate(contexts)]
@@ -226,6 +253,8 @@ async def load(browser: Browser, base: str, pid: int, sessions: int) -> dict[str
     await asyncio.gather(*(open_simulator(s, base, "authorization_code") for s in opened))
     figures["open_s"] = time.perf_counter() - started
     figures["rss_open"] = rss_mb(pid)
+    browser_pids = descendants(os.getpid()) - {pid}
+    cpu_before = (cpu_s({pid}), cpu_s(browser_pids))
     go = asyncio.Event()
     tasks = [asyncio.create_task(run_session(s, base, titles, go)) for s in opened]
     started = time.perf_counter()
@@ -233,6 +262,8 @@ async def load(browser: Browser, base: str, pid: int, sessions: int) -> dict[str
     await asyncio.gather(*tasks)
     figures["walk_s"] = time.perf_counter() - started
     figures["rss_walked"] = rss_mb(pid)
+    figures["cpu_server_s"] = cpu_s({pid}) - cpu_before[0]
+    figures["cpu_browser_s"] = cpu_s(browser_pids) - cpu_before[1]
     figures["sessions"] = opened
     for context in contexts:
         await context.close()
@@ -252,6 +283,13 @@ def report(figures: dict[str, Any], sessions: int) -> int:
             f"p95 {percentile(times, 0.95):.0f} ms, max {max(times):.0f} ms"
         )
     print(f"all sessions opened in {figures['open_s']:.1f} s, walked in {figures['walk_s']:.1f} s")
+    # Where the CPU went during the walks (both share this machine's cores): per timed step.
+    steps = max(len(times), 1)
+    print(
+        f"CPU per step: server {1000 * figures['cpu_server_s'] / steps:.0f} ms, "
+        f"Chromium and driver {1000 * figures['cpu_browser_s'] / steps:.0f} ms "
+        f"(load average at start {figures['load_average']})"
+    )
     before, after = figures["rss_before"], figures["rss_walked"]
     print(
         f"server RSS: before {before:.1f} MB, all open {figures['rss_open']:.1f} MB, "
