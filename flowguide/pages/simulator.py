@@ -100,10 +100,12 @@ def _back() -> None:
 
 def _reset() -> None:
     sim = st.session_state.pop(SIM_KEY, None)
+    # A fresh sandbox: new keys, a clock back at the present, no codes or tokens from before.
+    sandbox = reset_sandbox()
     if isinstance(sim, Simulation):
         sim.close()
-    # A fresh sandbox: new keys, a clock back at the present, no codes or tokens from before.
-    reset_sandbox()
+        # Reset reruns only the stepper fragment, which needs a simulation to show: the same choice, afresh.
+        st.session_state[SIM_KEY] = Simulation(sandbox, sim.flow, sim.client_id, sim.mistake)
 
 
 def _advance_clock() -> None:
