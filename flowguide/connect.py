@@ -7,6 +7,7 @@ The flows themselves run in :class:`flowguide.client.FlowRun`, the same code the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -31,8 +32,9 @@ class ConnectError(Exception):
     """Connecting failed; ``str()`` is one sentence for the visitor."""
 
     def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
+        # Addresses echoed back are the visitor's own typing: keep each one short so the sentence stays one.
+        self.message = re.sub(r"\S{81,}", lambda m: m.group(0)[:77] + "…", message)
+        super().__init__(self.message)
 
 
 # --- where the discovery document is --------------------------------------------------------------
