@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import wait_for_app
+from conftest import serious_violations, wait_for_app
 
 from flowguide import diagrams
 
@@ -24,28 +24,16 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def axe():
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", PAGES)
-def test_no_serious_or_critical_violations(streamlit_server, chromium, axe, path: str, scheme: str) -> None:
+def test_no_serious_or_critical_violations(streamlit_server, chromium, path: str, scheme: str) -> None:
     context = chromium.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
         page.goto(streamlit_server + path)
         wait_for_app(page)
         page.wait_for_timeout(1500)  # charts lay out in the browser after the script has finished
-        results = axe.run(page)
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        bad = serious_violations(page)
         assert not bad, "\n".join(bad)
     finally:
         context.close()

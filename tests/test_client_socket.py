@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from flowguide.client import DEMO_APPS, FLOW_STEPS, FlowRun, run_to_end
 from flowguide.sandbox import Sandbox
-from flowguide.sandbox.__main__ import build_server
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[Sandbox]:
-    sandbox, server = build_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield sandbox
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize(

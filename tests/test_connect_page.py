@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import httpx
@@ -15,19 +13,6 @@ from flowguide import outbound
 from flowguide.client import NIGHTLY_SYNC, WEB_PORTAL, parse_page
 from flowguide.content import brand
 from flowguide.sandbox import Sandbox
-from flowguide.sandbox.__main__ import build_server
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[Sandbox]:
-    sandbox, server = build_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield sandbox
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _click(at: AppTest, label: str) -> AppTest:

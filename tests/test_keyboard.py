@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import wait_for_app
+from conftest import serious_violations, wait_for_app
 
 from flowguide.client import FLOW_STEPS
 
@@ -33,8 +33,6 @@ def wait_for_step(page, step: int, total: int) -> None:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_authorization_code_walk_with_the_keyboard_alone(streamlit_server, chromium, scheme: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
     context = chromium.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
@@ -48,12 +46,7 @@ def test_authorization_code_walk_with_the_keyboard_alone(streamlit_server, chrom
             wait_for_step(page, step, total)
         page.get_by_text("200 OK: the API returned", exact=False).first.wait_for(timeout=20_000)
 
-        results = Axe().run(page)
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        bad = serious_violations(page)
         assert not bad, "\n".join(bad)
     finally:
         context.close()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 
 import httpx
 import jwt
@@ -19,17 +17,6 @@ from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
 
 from flowguide.sandbox import Sandbox
-from flowguide.sandbox.__main__ import build_server
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[Sandbox]:
-    sandbox, server = build_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield sandbox
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(autouse=True)
