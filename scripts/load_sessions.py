@@ -9,7 +9,7 @@ checks that no two sessions saw the same one. Exits 1 when a session failed or t
 
 Only 127.0.0.1 is contacted, and everything has a timeout: the whole run stops after --deadline seconds.
 
-    /work/venv/bin/python scripts/load_sessions.py --sessions 20 [--port 0] [--deadline 600]
+    /work/venv/bin/python scripts/load_sessions.py --sessions 20 [--port 0] [--deadline 600] [--option NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def descendants(root: int) -> set[int]:
     return found
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, log: Path, options: list[str]) -> subprocess.Popen[bytes]:
     out = log.open("w")
     proc = subprocess.Popen(
         [
@@ -119,6 +119,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
             f"--server.port={port}",
             f"--server.address={HOST}",
             "--browser.gatherUsageStats=false",
+            *(f"--{option}" for option in options),
         ],
         cwd=ROOT,
         stdout=out,
@@ -318,7 +319,7 @@ async def main_async(args: argparse.Namespace) -> int:
     port = args.port or free_port()
     base = f"http://{HOST}:{port}"
     log = Path(tempfile.gettempdir()) / f"load-sessions-{port}.log"
-    proc = start_server(port, log)
+    proc = start_server(port, log, args.option)
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -340,6 +341,13 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--port", type=int, default=0, help="loopback port for the app (default: a free one)")
     parser.add_argument("--deadline", type=float, default=600, help="seconds before the whole run gives up")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a further `streamlit run` option, e.g. server.fileWatcherType=none (repeatable)",
+    )
     args = parser.parse_args()
     return asyncio.run(main_async(args))
 
