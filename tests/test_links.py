@@ -41,3 +41,26 @@ def test_walkthrough_offers_the_link_to_the_step_shown() -> None:
 def test_guide_link_reproduces_the_answers() -> None:
     at = run_page("guide", {"signin": "no", "unattended": "yes", "service_writes": "yes"})
     assert "http://localhost:8501/guide?signin=no&unattended=yes&service_writes=yes" in [c.value for c in at.code]
+
+
+def test_simulator_link_names_the_flow_and_the_mistake_and_nothing_secret() -> None:
+    at = run_page("simulator", {"flow": "client_credentials", "mistake": "wrong_client_secret"})
+    codes = [c.value for c in at.code]
+    assert "http://localhost:8501/simulator?flow=client_credentials&mistake=wrong_client_secret" in codes
+    for _ in range(2):  # discovery, then the token request that meets invalid_client
+        at.button(key="sim_next").click().run()
+    links = [c for c in (c.value for c in at.code) if c.startswith("http://localhost:8501/simulator")]
+    assert links and all("secret=" not in c and "eyJ" not in c for c in links)
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "expected"),
+    [
+        ("tokens", {}, "http://localhost:8501/tokens"),
+        ("review", {"signin": "no", "unattended": "yes"}, "http://localhost:8501/review?signin=no&unattended=yes"),
+        ("connect", {"flow": "authorization_code"}, "http://localhost:8501/connect?flow=authorization_code"),
+    ],
+)
+def test_every_page_offers_its_link(page: str, query: dict[str, str], expected: str) -> None:
+    at = run_page(page, query)
+    assert expected in [c.value for c in at.code]

@@ -29,6 +29,7 @@ from flowguide.connect import (
     metadata_rows,
 )
 from flowguide.content import brand, docs_url
+from flowguide.pages import ui
 from flowguide.pages.exchange_view import checks_view, exchange_title
 from flowguide.pages.jwt_view import CHECK_ICONS, jwt_view, md_literal, md_text
 from flowguide.tokens import verify
@@ -334,3 +335,6 @@ if provider is not None:
         _authorization_code(provider, reveal)
     if any(_run(f) for f in CONNECT_FLOWS):
         st.caption("Secrets and tokens stay in this browser session's memory; nothing is logged or stored.")
+
+link_params = ({"instance": provider.instance} if provider is not None else {}) | {"flow": flow}
+ui.link_to_this(f"Try the {brand().name} sign-in flows against your own instance", "connect", link_params)

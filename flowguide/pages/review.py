@@ -3,6 +3,7 @@
 import streamlit as st
 
 from flowguide import diagrams
+from flowguide.pages import ui
 from flowguide.review import DiagramBlock, blocks, build_review, to_html, to_markdown
 
 review = build_review({key: st.query_params[key] for key in st.query_params})
@@ -51,3 +52,5 @@ for block in blocks(review):
     else:
         # On the page the checklist is read, not ticked: GFM task boxes would be unlabelled form fields.
         st.markdown(block.replace("- [ ] ", "- ☐ "))
+
+ui.link_to_this(review.title, "review", review.answers)

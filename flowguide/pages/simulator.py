@@ -412,3 +412,9 @@ choose_mistake.selectbox(
 
 _simulation(selection.flow, client_id, selection.mistake)
 stepper()
+
+link_params = {"flow": selection.flow} | ({"mistake": selection.mistake} if selection.mistake else {})
+link_title = narratives[selection.flow].title + (
+    f": {content.mistakes()[selection.mistake].title}" if selection.mistake else ", run live"
+)
+ui.link_to_this(link_title, "simulator", link_params)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from flowguide import outbound
 from flowguide.content import brand
+from flowguide.pages import ui
 from flowguide.pages.jwt_view import jwt_view
 from flowguide.pages.session import get_sandbox
 from flowguide.tokens import Verification, verify
@@ -156,3 +157,5 @@ if token is not None:
     elif source == "url":
         st.info("Give a JWKS URL to verify the signature; the token is decoded below meanwhile.")
     jwt_view(token, key="tokens_view", now=now, verification=verification, source=described)
+
+ui.link_to_this(f"Inspect a {brand().name} access token", "tokens")
