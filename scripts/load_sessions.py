@@ -47,7 +47,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 HOST = "127.0.0.1"
-STEP_TIMEOUT_MS = 60_000
+STEP_TIMEOUT_MS = 60_000  # raised for many sessions in main(): every tab shares this machine's cores
 # The button that moves each step on: the sign-in page's and the consent page's own buttons, else Next.
 AC_BUTTONS = {3: "Sign in", 4: "Allow"}
 # Credentials as the revealed page writes them: in URLs and forms (code, verifier), and JWTs anywhere.
@@ -149,6 +149,13 @@ class Session:
 
 
 async def open_simulator(session: Session, base: str, flow: str) -> None:
+    try:
+        await _open(session, base, flow)
+    except Exception as exc:  # reported with the session; the others go on
+        session.error = f"opening: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+async def _open(session: Session, base: str, flow: str) -> None:
     await session.page.goto(f"{base}/simulator?flow={flow}", timeout=STEP_TIMEOUT_MS)
     await session.page.wait_for_selector("[data-testid='stGraphVizChart'] svg", timeout=STEP_TIMEOUT_MS)
     await session.page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS)
@@ -213,6 +220,8 @@ async def collect_revealed(session: Session, total: int) -> None:
 async def run_session(session: Session, base: str, titles: dict[str, list[str]], start: asyncio.Event) -> None:
     try:
         await start.wait()
+        if session.error:
+            return
         await walk(session, "authorization_code", titles, AC_BUTTONS)
         await collect_revealed(session, len(titles["authorization_code"]))
         await choose_flow(session, titles["client_credentials_title"][0])
@@ -242,7 +251,7 @@ async def load(browser: Browser, base: str, pid: int, sessions: int) -> dict[str
     # One session first, closed again, so imports and caches filled once per server are not counted per session.
     warm = await browser.new_context(viewport={"width": 1280, "height": 900})
     warm_session = Session(0, await warm.new_page())
-    await open_simulator(warm_session, base, "authorization_code")
+    await _open(warm_session, base, "authorization_code")
     await walk(warm_session, "authorization_code", titles, AC_BUTTONS)
     await warm.close()
     await asyncio.sleep(2)
@@ -349,6 +358,8 @@ def main() -> int:
         help="a further `streamlit run` option, e.g. server.fileWatcherType=none (repeatable)",
     )
     args = parser.parse_args()
+    global STEP_TIMEOUT_MS
+    STEP_TIMEOUT_MS = max(STEP_TIMEOUT_MS, 8_000 * args.sessions)
     return asyncio.run(main_async(args))
 
 
