@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
 
 from flowguide import content
 from flowguide.client import (
@@ -54,22 +51,6 @@ HYBRID_LANES: dict[str, tuple[str, ...]] = {
     "service": ("service_token", "service_api_call"),
 }
 ONE_HOUR = 3600
-
-
-class _NoQueryInRequestLog(logging.Filter):
-    """httpx logs each request's URL at INFO; the simulator's authorize URL carries state and nonce."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                arg.copy_with(query=None) if isinstance(arg, httpx.URL) and arg.query else arg for arg in record.args
-            )
-        return True
-
-
-_HTTPX_LOG = logging.getLogger("httpx")
-if not any(isinstance(f, _NoQueryInRequestLog) for f in _HTTPX_LOG.filters):
-    _HTTPX_LOG.addFilter(_NoQueryInRequestLog())
 
 
 @dataclass(frozen=True)

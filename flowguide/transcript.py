@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 import shlex
 import time
@@ -205,6 +206,22 @@ class Exchange:
 
 
 # --- recording ---------------------------------------------------------------------------------------
+
+
+class _NoQueryInRequestLog(logging.Filter):
+    """httpx logs each request's URL at INFO; an authorize URL carries state and nonce."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) and arg.query else arg for arg in record.args
+            )
+        return True
+
+
+_HTTPX_LOG = logging.getLogger("httpx")
+if not any(isinstance(f, _NoQueryInRequestLog) for f in _HTTPX_LOG.filters):
+    _HTTPX_LOG.addFilter(_NoQueryInRequestLog())
 
 
 def send_and_record(

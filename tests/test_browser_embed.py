@@ -19,8 +19,7 @@ def test_guide_works_embedded_in_an_iframe(streamlit_server, page, tmp_path) -> 
     page.goto(host.as_uri())
     frame = page.frame_locator("iframe")
     frame.get_by_text("Authorization Code with PKCE").first.wait_for(timeout=30_000)
-    # Embedded: Streamlit drops its own toolbar, and the answers still drive the page and can be changed.
-    assert frame.get_by_text("Deploy", exact=True).filter(visible=True).count() == 0
+    # Embedded, the answers from the URL still drive the page, and the reader can change them.
     frame.get_by_text("Yes, something runs unattended").click()
     frame.get_by_text("Hybrid: Authorization Code and Client Credentials").first.wait_for(timeout=20_000)
     assert page.console_errors == []

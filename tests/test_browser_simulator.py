@@ -111,3 +111,16 @@ def test_hybrid_lanes_side_by_side_each_reach_the_api(streamlit_server, page) ->
     _shot(page, "hybrid_lanes")
     _assert_url_clean(page, {"flow": ["hybrid"]})
     assert _real_errors(page) == []
+
+
+def test_reset_starts_again_on_a_fresh_sandbox(streamlit_server, page) -> None:
+    _open(page, streamlit_server, "flow=client_credentials")
+    total = len(FLOW_STEPS["client_credentials"])
+    _press(page, "Next", 1, total)
+    _press(page, "Next", 2, total)
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_role("heading", name="Ready").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert page.get_by_text(f"{total} steps", exact=True).count() == 1
+    _press(page, "Next", 1, total)
+    assert _real_errors(page) == []
