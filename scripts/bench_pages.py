@@ -22,6 +22,9 @@ import httpx
 from playwright.sync_api import sync_playwright
 from streamlit.testing.v1 import AppTest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_support import SCRIPT_RUNS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BARE = ROOT / "scripts" / "bare_page.py"
 ARGS = [
@@ -88,6 +91,7 @@ def cold_start(script: Path, path: str, marker: str, browser) -> float:
 
 
 def rerun_times(page_file: str | None, query: str, reruns: int, script: Path = ROOT / "app.py") -> list[float]:
+    """Seconds per warm rerun of one page, as the server's script runner spends them."""
     at = AppTest.from_file(str(script), default_timeout=120)
     for pair in filter(None, query.split("&")):
         key, _, value = pair.partition("=")
@@ -96,11 +100,10 @@ def rerun_times(page_file: str | None, query: str, reruns: int, script: Path = R
     if page_file:
         at.switch_page(page_file)
         at.run()
-    times = []
+    SCRIPT_RUNS.clear()
     for _ in range(reruns):
-        started = time.perf_counter()
         at.run()
-        times.append(time.perf_counter() - started)
+    times = [ms / 1000 for ms in SCRIPT_RUNS]
     if at.exception:
         raise RuntimeError(f"{page_file}: {at.exception[0].message}")
     return times

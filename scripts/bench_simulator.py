@@ -16,13 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-from streamlit.runtime.scriptrunner import script_cache, script_runner
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from bench_support import SCRIPT_RUNS  # noqa: E402
 from conftest import run_page  # noqa: E402
 
 from flowguide.simulation import FLOW_ORDER  # noqa: E402
@@ -33,35 +33,6 @@ st.title("Bare page")
 st.button("Next", key="next")
 st.write("Nothing else.")
 """
-
-
-SCRIPT_RUNS: list[float] = []
-_run_script = script_runner.ScriptRunner._run_script
-
-
-def _timed_run_script(self, rerun_data):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    try:
-        return _run_script(self, rerun_data)
-    finally:
-        SCRIPT_RUNS.append((time.perf_counter() - started) * 1000)
-
-
-script_runner.ScriptRunner._run_script = _timed_run_script  # measure every rerun, AppTest's included
-
-# A server keeps one ScriptCache for all reruns (compiled once per file change); AppTest makes a new
-# one per run and so recompiles every page each time. Share compiled code across runs, as a server does.
-_COMPILED: dict[str, object] = {}
-_get_bytecode = script_cache.ScriptCache.get_bytecode
-
-
-def _server_like_bytecode(self, script_path: str):  # type: ignore[no-untyped-def]
-    if script_path not in _COMPILED:
-        _COMPILED[script_path] = _get_bytecode(self, script_path)
-    return _COMPILED[script_path]
-
-
-script_cache.ScriptCache.get_bytecode = _server_like_bytecode
 
 
 def _timed_click(at: AppTest, key: str) -> tuple[float, float]:
