@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, StrictBool, StrictStr, field_validator, model_validator
 
-from flowguide.content import CONTENT_DIR, Model, load_file
+from flowguide.content import CONTENT_DIR, Model, load_file, require_unique
 
 REGISTRY_PATH = CONTENT_DIR / "sandbox.yaml"
 
@@ -167,9 +167,9 @@ class RegistryFile(Model):
 
     @model_validator(mode="after")
     def _references(self) -> RegistryFile:
-        _unique([a.ApplicationUri for a in self.trusted_applications], "trusted_applications")
+        require_unique([a.ApplicationUri for a in self.trusted_applications], "trusted_applications")
         logins = [u.login for u in self.users] + [s.login for s in self.system_users]
-        _unique(logins, "users and system_users")
+        require_unique(logins, "users and system_users")
         system = {s.login for s in self.system_users}
         for app in self.trusted_applications:
             if app.SystemUser and app.SystemUser not in system:
@@ -187,14 +187,6 @@ class RegistryFile(Model):
 
     def system_user(self, login: str | None) -> SystemUser | None:
         return next((s for s in self.system_users if s.login == login), None)
-
-
-def _unique(ids: list[str], where: str) -> None:
-    seen: set[str] = set()
-    for item in ids:
-        if item in seen:
-            raise ValueError(f"{item!r} appears more than once in {where}")
-        seen.add(item)
 
 
 def load_registry(path: Path = REGISTRY_PATH) -> RegistryFile:
