@@ -146,7 +146,6 @@ class Simulation:
     # Index into run.results of the step shown; -1 before the first step.
     viewing: int = field(init=False, default=-1)
     declined: bool = field(init=False, default=False)
-    clock_moved: int = field(init=False, default=0)
     probes: list[ApiProbe] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
@@ -240,7 +239,11 @@ class Simulation:
     def advance_clock(self, seconds: int = ONE_HOUR) -> None:
         """Move this sandbox's clock forward: codes and tokens age as if that much time had passed."""
         self.sandbox.clock.advance(seconds)
-        self.clock_moved += seconds
+
+    @property
+    def clock_moved(self) -> int:
+        """Seconds the sandbox clock has moved: by the visitor, and by the flow itself (expiry, the nightly job)."""
+        return self.sandbox.clock.offset
 
     def now(self) -> float:
         return float(self.sandbox.clock.now())

@@ -171,7 +171,8 @@ def _step_view(sim: Simulation, index: int, result: StepResult, reveal: bool) ->
     if "state_sent" in values:
         xv.state_view(values["state_sent"], values.get("state_returned", ""))
     if values.get("access_token") and "token_type" in values:
-        xv.token_response_view(values, reveal=reveal, issued_at=sim.now() - sim.clock_moved)
+        issued_at = values.get("access_token_claims", {}).get("iat", sim.now())  # when this token was made
+        xv.token_response_view(values, reveal=reveal, issued_at=issued_at)
         if "validate" not in sim.steps:
             _token_views(sim, _tokens_of(sim, values), f"sim_{result.step}")
     elif values.get("forwarded_from"):

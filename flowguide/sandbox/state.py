@@ -29,6 +29,11 @@ class Clock:
     def now(self) -> int:
         return int(time.time()) + self._offset
 
+    @property
+    def offset(self) -> int:
+        """How far the clock has been moved forward, in seconds, by anyone."""
+        return self._offset
+
     def advance(self, seconds: int) -> None:
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward")
