@@ -82,6 +82,10 @@ class ResponseTooLarge(OutboundError):
     """The body was bigger than the size cap."""
 
 
+class CompressedResponse(OutboundError):
+    """The body came compressed although the request asked for none; its decoded size is unknown."""
+
+
 class HttpStatusError(OutboundError):
     """The server answered with an HTTP error status."""
 
@@ -214,6 +218,13 @@ def _mapped_errors(host: str) -> Iterator[None]:
         raise
     except httpx.TimeoutException:
         raise Timeout(f"{host} did not answer in time.") from None
+    except httpx.RemoteProtocolError as exc:
+        # httpx reads a redirect's Location even when it does not follow it.
+        if "location" in str(exc).lower():
+            raise RedirectRefused(f"{host} redirected to an address that is not a valid URL.") from None
+        raise ConnectionRefused(f"{host} answered with something that is not valid HTTP.") from None
+    except httpx.InvalidURL:
+        raise InvalidUrl(f"{host} pointed to an address that is not a valid URL.") from None
     except httpx.ConnectError as exc:
         text = str(exc)
         if "SSL" in text or "certificate" in text.lower():
@@ -246,6 +257,8 @@ class GuardedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.raw_host.decode("ascii")
         ip = check_url(request.url, self.allow_private)
+        # The size cap counts bytes on the wire, so a compressed body could decode to far more.
+        request.headers["Accept-Encoding"] = "identity"
         # Connect to the address just checked; Host header (already set) and SNI keep the name.
         request.url = request.url.copy_with(host=str(ip))
         if request.url.scheme == "https":
@@ -257,6 +270,12 @@ class GuardedTransport(httpx.BaseTransport):
         if length.isdigit() and int(length) > self.max_bytes:
             response.close()
             raise ResponseTooLarge(f"{host} offered {int(length):,} bytes, more than the limit of {self.max_bytes:,}.")
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            response.close()
+            raise CompressedResponse(
+                f"{host} sent a compressed body ({encoding}) although none was asked for, so it was not read."
+            )
         assert isinstance(response.stream, httpx.SyncByteStream)
         response.stream = _CappedStream(response.stream, self.max_bytes, deadline, host)
         return response
@@ -300,7 +319,7 @@ def fetch_json(
         current = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError, ValueError):
         raise InvalidUrl("That is not a URL the app can fetch; give one that starts with https://.") from None
-    with guarded_client(allow_private, timeout, max_bytes) as client:
+    with guarded_client(allow_private, timeout, max_bytes) as client, _mapped_errors(current.host):
         for _ in range(MAX_REDIRECTS + 1):
             headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
             with client.stream("GET", current, headers=headers) as response:

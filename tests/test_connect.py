@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from flowguide import outbound, tokens
 from flowguide.client import ClientConfig
 from flowguide.connect import (
     ConnectError,
+    api_url,
     check_document,
     connect_http,
     discovery_candidates,
@@ -26,6 +28,8 @@ from flowguide.connect import (
     make_run,
 )
 
+# 31 MB of JSON whitespace that gzip to about 30 KB.
+GZIP_BOMB = gzip.compress(b"{" + b" " * 31_000_000 + b"}", 9)
 SIGNING_KEY = RSAKey.generate_key(2048, {"kid": "real"}, private=True)
 OTHER_KEY = RSAKey.generate_key(2048, {"kid": "real"}, private=True)
 
@@ -76,6 +80,13 @@ class FakeProvider(BaseHTTPRequestHandler):
             self._json(200, doc)
         elif self.path == "/jwks":
             self._json(200, {"keys": [SIGNING_KEY.as_dict(private=False)]})
+        elif self.path == "/gzip-bomb":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(GZIP_BOMB)))
+            self.end_headers()
+            self.wfile.write(GZIP_BOMB)
         else:
             self._json(404, {"error": "not_found"})
 
@@ -256,3 +267,17 @@ def test_a_name_that_resolves_to_the_own_network(monkeypatch: pytest.MonkeyPatch
     )
     monkeypatch.setattr(outbound, "resolve", lambda host, port: ["93.184.215.14", "169.254.169.254"])
     assert "cloud metadata" in _failure("https://acme.my.erp.net", allow_private=True)
+
+
+def test_a_compressed_api_answer_is_refused_unread(fake) -> None:
+    base, _ = fake
+    provider = fetch_provider(base, allow_private=True)
+    app = ClientConfig("svc", "Confidential", "s", scope="read")
+    with connect_http(allow_private=True) as http:
+        run = make_run(provider, "client_credentials", app, http)
+        run.discover()
+        run.client_credentials_token()
+        called = run.call_api(api_url(provider, "/gzip-bomb"))
+    assert called.error is not None and called.error.code == "request_failed"
+    assert "compressed" in called.error.description
+    assert all(len(e.response_body) < 1_000_000 for e in called.exchanges)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -13,6 +14,7 @@ import pytest
 from flowguide import outbound
 from flowguide.outbound import (
     AddressNotAllowed,
+    CompressedResponse,
     ConnectionRefused,
     HttpStatusError,
     InvalidUrl,
@@ -26,6 +28,8 @@ from flowguide.outbound import (
     fetch_json,
 )
 
+# 31 MB of zeros that gzip to about 30 KB: the wire cap alone would let it through.
+GZIP_BOMB = gzip.compress(b"0" * 31_000_000, 9)
 JWKS = {"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]}
 
 
@@ -69,6 +73,11 @@ class Handler(BaseHTTPRequestHandler):
             self._send(302, b"", Location="/jwks")
         elif self.path == "/other-host":
             self._send(302, b"", Location=f"http://localhost:{port}/jwks")
+        elif self.path == "/gzip-bomb":
+            # Sent compressed whatever the request asked for.
+            self._send(200, GZIP_BOMB, Content_Encoding="gzip", Content_Length=str(len(GZIP_BOMB)))
+        elif self.path == "/bad-location":
+            self._send(302, b"", Location="http://[::1")
         elif self.path == "/loop":
             self._send(302, b"", Location="/loop")
         else:
@@ -264,3 +273,35 @@ def test_tls_to_a_plain_http_server_fails_clearly(server):
     base, _ = server
     with pytest.raises(TlsError, match="secure connection to 127.0.0.1 failed"):
         fetch_json(base.replace("http://", "https://") + "/jwks", allow_private=True)
+
+
+def test_compressed_response_is_refused_before_decompression(server):
+    base, _ = server
+    assert len(GZIP_BOMB) < 1_000_000
+    with outbound.guarded_client(allow_private=True) as client, pytest.raises(CompressedResponse) as caught:
+        client.get(f"{base}/gzip-bomb")
+    assert "compressed" in caught.value.message and "\n" not in caught.value.message
+    with pytest.raises(CompressedResponse):
+        fetch_json(f"{base}/gzip-bomb", allow_private=True)
+
+
+def test_guarded_requests_ask_for_no_compression(server, monkeypatch):
+    seen: list[str] = []
+    original = outbound.httpx.HTTPTransport.handle_request
+
+    def spy(self, request):
+        seen.append(request.headers.get("accept-encoding", ""))
+        return original(self, request)
+
+    monkeypatch.setattr(outbound.httpx.HTTPTransport, "handle_request", spy)
+    base, _ = server
+    with outbound.guarded_client(allow_private=True) as client:
+        client.get(f"{base}/jwks")
+    assert seen == ["identity"]
+
+
+def test_unparsable_redirect_location_is_one_sentence(server):
+    base, _ = server
+    with pytest.raises(outbound.OutboundError) as caught:
+        fetch_json(f"{base}/bad-location", allow_private=True)
+    assert "redirect" in caught.value.message and "\n" not in caught.value.message
