@@ -15,13 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
-from urllib.parse import urlencode
 
 import markdown
 from pydantic import Field, StrictStr, field_validator
 
 from flowguide import diagrams
-from flowguide.content import CONTENT_DIR, ContentError, DocLink, Model, RfcLink, brand, load_file
+from flowguide.content import CONTENT_DIR, ContentError, DocLink, Model, RfcLink, brand, flows, load_file
 from flowguide.guide import (
     GuideContent,
     Recommendation,
@@ -30,9 +29,9 @@ from flowguide.guide import (
     parse_answers,
     recommend,
 )
+from flowguide.links import app_link
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-FLOW_NAMES = {"authorization_code": "Authorization Code with PKCE", "client_credentials": "Client Credentials"}
 # Facts about the recommendation that content conditions may name beside the guide's question ids.
 FACTS: dict[str, tuple[str, ...]] = {
     "flow": ("authorization_code", "client_credentials", "hybrid"),
@@ -132,14 +131,12 @@ def review_query(answers: Mapping[str, str]) -> dict[str, str]:
 
 def guide_url(answers: Mapping[str, str]) -> str:
     """The published /guide URL with these answers."""
-    query = urlencode(review_query(answers))
-    return f"{brand().app_url}/guide" + (f"?{query}" if query else "")
+    return app_link("guide", review_query(answers))
 
 
 def review_url(answers: Mapping[str, str]) -> str:
     """The published /review URL with these answers."""
-    query = urlencode(review_query(answers))
-    return f"{brand().app_url}/review" + (f"?{query}" if query else "")
+    return app_link("review", review_query(answers))
 
 
 # --- the review -------------------------------------------------------------------------------------
@@ -335,7 +332,7 @@ def blocks(review: Review) -> list[Block]:
     rows = [
         (
             _text(r.title),
-            _text(FLOW_NAMES[r.flow]),
+            _text(flows()[r.flow].title),
             _code(r.get("ClientType", "")),
             _code(r.get("ApplicationUri", "")),
             _code(r.request_scope or "(none)"),
@@ -422,7 +419,7 @@ def _registration_block(n: int, count: int, registration: Registration) -> str:
     rows = [(_code(k), _code(v), _text(registration.why.get(k, ""))) for k, v in registration.items()]
     settings = "\n".join("    " + line for line in registration.as_settings().splitlines())
     return (
-        f"### {n} of {count}: {_text(registration.title)} ({_text(FLOW_NAMES[registration.flow])})\n\n"
+        f"### {n} of {count}: {_text(registration.title)} ({_text(flows()[registration.flow].title)})\n\n"
         + _table(("Field", "Value", "Why"), rows)
         + f"\n\nAs settings text:\n\n{settings}"
     )

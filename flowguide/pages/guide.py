@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from flowguide.content import brand
+from flowguide.content import brand, flows
 from flowguide.diagrams import load_spec
 from flowguide.guide import (
     Recommendation,
@@ -18,8 +18,8 @@ from flowguide.pages import ui
 from flowguide.review import review_query
 
 content = guide_content()
+flow_titles = {flow_id: narrative.title for flow_id, narrative in flows().items()}
 QUESTION_IDS = [q.id for q in content.questions]
-FLOW_LABELS = {"authorization_code": "Authorization Code", "client_credentials": "Client Credentials"}
 
 
 def widget_key(question_id: str) -> str:
@@ -91,9 +91,8 @@ def show_recommendation(rec: Recommendation) -> None:
     st.markdown("\n".join(lines))
     links = " · ".join(f"[{d.title}]({d.url})" for d in rec.docs)
     st.markdown(f"Documentation: {links}")
-    flows = ["authorization_code", "client_credentials"] if rec.flow == "hybrid" else [rec.flow]
-    for flow in flows:
-        label = FLOW_LABELS.get(flow, flow)
+    for flow in [r.flow for r in rec.registrations]:
+        label = flow_titles[flow]
         walk, run = st.columns(2)
         walk.page_link(
             "flowguide/pages/flows.py",
@@ -118,7 +117,7 @@ def show_recommendation(rec: Recommendation) -> None:
     st.markdown(f"## What to register in {brand().name}")
     count = len(rec.registrations)
     for n, registration in enumerate(rec.registrations, start=1):
-        flow_label = FLOW_LABELS[registration.flow]
+        flow_label = flow_titles[registration.flow]
         st.markdown(f"**Trusted Application {n} of {count}: {registration.title}** ({flow_label})")
         st.markdown(registration_list(registration))
         st.markdown(f"Scopes to request: `{registration.request_scope}`")
@@ -157,7 +156,6 @@ with result_col:
 if recommendation.complete:
     st.divider()
     st.markdown("## The flow, step by step")
-    flows = ["authorization_code", "client_credentials"] if recommendation.flow == "hybrid" else [recommendation.flow]
-    for flow in flows:
+    for flow in [r.flow for r in recommendation.registrations]:
         st.markdown(f"### {load_spec(flow).title}")
         ui.diagram_view(flow, key=f"guide_{flow}")

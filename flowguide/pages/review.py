@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from flowguide import diagrams
 from flowguide.pages import ui
 from flowguide.review import DiagramBlock, blocks, build_review, to_html, to_markdown
 
@@ -43,12 +42,7 @@ if not review.complete:
 
 for block in blocks(review):
     if isinstance(block, DiagramBlock):
-        spec = diagrams.load_spec(block.diagram_id)
-        st.graphviz_chart(
-            diagrams.dot_source(block.diagram_id), alt=f"{spec.title}: " + " ".join(diagrams.text_alternative(spec))
-        )
-        with st.expander("The diagram in words"):
-            st.markdown(block.words)
+        ui.diagram_view(block.diagram_id, key=f"review_{block.diagram_id}", exports=False)
     else:
         # On the page the checklist is read, not ticked: GFM task boxes would be unlabelled form fields.
         st.markdown(block.replace("- [ ] ", "- ☐ "))

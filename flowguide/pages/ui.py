@@ -72,26 +72,6 @@ def _export_buttons(spec: diagrams.DiagramSpec, key: str) -> None:
     )
 
 
-def walkthrough_link(flow_id: str, step: str | None = None) -> None:
-    """A link to the /flows walkthrough of one flow (at one step when given)."""
-    query = {"flow": flow_id} | ({"step": step} if step else {})
-    title = diagrams.load_spec(flow_id).title
-    st.page_link(
-        "flowguide/pages/flows.py",
-        label=f"Walk through {title} step by step",
-        icon=":material/timeline:",
-        query_params=query,
-    )
-
-
-def flow_diagrams(flow_ids: list[str] | tuple[str, ...], *, key: str = "recommended") -> None:
-    """For a recommendation: each flow's sequence diagram with a link to its walkthrough."""
-    for flow_id in flow_ids:
-        st.subheader(diagrams.load_spec(flow_id).title)
-        diagram_view(flow_id, key=f"{key}_{flow_id}")
-        walkthrough_link(flow_id)
-
-
 def link_to_this(title: str, path: str, params: dict[str, str] | None = None) -> None:
     """The stable link to what the reader sees, and a Markdown snippet for documentation writers."""
     url = app_link(path, params)
