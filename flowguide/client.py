@@ -181,6 +181,10 @@ class StepError:
     expected: bool = False
 
 
+class OddResponse(ValueError):
+    """A provider's answer in a shape the client cannot use; ``str()`` is one sentence."""
+
+
 @dataclass
 class StepResult:
     """What one step did: its exchanges, checks, the values worth showing, and any error."""
@@ -489,6 +493,20 @@ class FlowRun:
             result.error = StepError("request_failed", exc.message)
         except httpx.HTTPError as exc:
             result.error = StepError("transport_error", f"{type(exc).__name__}: {exc}")
+        except httpx.InvalidURL:
+            result.error = StepError("invalid_response", "The provider gave an address that is not a valid URL.")
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+            # A broken or hostile provider's answer in a shape the client cannot use: one sentence, not a crash.
+            last = result.exchanges[-1] if result.exchanges else None
+            sentence = (
+                str(exc)
+                if isinstance(exc, OddResponse)
+                else (
+                    f"The {last.label if last and last.label else 'provider'} answer is not in the shape the "
+                    f"client expects ({type(exc).__name__}), so the step stopped."
+                )
+            )
+            result.error = StepError("invalid_response", sentence, last.status if last else None)
         self.results.append(result)
         return result
 
@@ -752,6 +770,8 @@ class FlowRun:
         self.discovery = doc
         r.check("issuer is the instance's identity service", doc.get("issuer") == self.issuer, doc.get("issuer", ""))
         grants = doc.get("grant_types_supported") or []
+        if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
+            raise OddResponse("The discovery document's grant_types_supported is not a list of names.")
         needed = "client_credentials" if actor == "service" else "authorization_code"
         r.check(f"{needed} is a supported grant", needed in grants, " ".join(grants))
         for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
@@ -903,6 +923,18 @@ class FlowRun:
         return None, ex
 
     def _store_tokens(self, r: StepResult, body: dict[str, Any], into: _Tokens) -> None:
+        for name in ("access_token", "refresh_token", "id_token", "scope", "token_type"):
+            if not isinstance(body.get(name, ""), str):
+                raise OddResponse(f"The token endpoint's {name} is not a string, so the tokens were not used.")
+        expires_in = body.get("expires_in", 0) or 0
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int | float | str):
+            expires_in = "?"
+        try:
+            int(expires_in)
+        except (ValueError, OverflowError):
+            raise OddResponse(
+                "The token endpoint's expires_in is not a number of seconds, so the tokens were not used."
+            ) from None
         into.access_token = body.get("access_token", "")
         into.refresh_token = body.get("refresh_token", "")
         into.id_token = body.get("id_token", "")

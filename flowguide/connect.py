@@ -258,9 +258,14 @@ def make_run(
 def api_url(provider: Provider, path: str) -> str:
     """The URL of one API call: a path on the instance (the token goes nowhere else)."""
     text = path.strip()
-    if not text.startswith("/") or text.startswith("//") or "\\" in text:
-        raise ConnectError("Give a path on your instance that starts with /, such as /api/domain/odata/$metadata.")
-    return str(httpx.URL(provider.instance).join(text))
+    refused = ConnectError("Give a path on your instance that starts with /, such as /api/domain/odata/$metadata.")
+    # Control characters (a pasted tab) are no part of a URL; httpx would raise on them.
+    if not text.startswith("/") or text.startswith("//") or "\\" in text or not text.isprintable():
+        raise refused
+    try:
+        return str(httpx.URL(provider.instance).join(text))
+    except httpx.InvalidURL:
+        raise refused from None
 
 
 # --- the product's explanation of an error ---------------------------------------------------------

@@ -124,7 +124,8 @@ class Exchange:
         """The response body parsed as JSON, or None when it is not JSON."""
         try:
             return json.loads(self.response_body)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser goes (a hostile provider).
             return None
 
     # --- secrets -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import logging
 import pickle
 
+import httpx
 import pytest
 
 from flowguide import content
@@ -308,3 +309,54 @@ def test_error_of_reads_www_authenticate() -> None:
     exchange.response_body = ""
     error = error_of(exchange)
     assert (error.code, error.status) == ("insufficient_scope", 403)
+
+
+# --- a hostile provider ----------------------------------------------------------------------------
+
+HOSTILE_ISSUER = "https://idp.example/id"
+
+
+def _hostile_run(discovery: dict | None = None, token: dict | None = None, raw_discovery: bytes | None = None):
+    """A Client Credentials run against a provider whose discovery or token answer is odd."""
+    doc = {
+        "issuer": HOSTILE_ISSUER,
+        "token_endpoint": HOSTILE_ISSUER + "/connect/token",
+        "jwks_uri": HOSTILE_ISSUER + "/.well-known/jwks",
+        "grant_types_supported": ["client_credentials"],
+    } | (discovery or {})
+    answer = {"access_token": "a.b.c", "token_type": "Bearer", "expires_in": 3600} | (token or {})
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("openid-configuration"):
+            if raw_discovery is not None:
+                return httpx.Response(200, content=raw_discovery, headers={"Content-Type": "application/json"})
+            return httpx.Response(200, json=doc)
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json=answer)
+        return httpx.Response(404, json={"error": "not_found"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    run = FlowRun("client_credentials", http, app=DEMO_APPS["com.example/nightly-sync"], issuer=HOSTILE_ISSUER)
+    run_to_end(run)
+    return run
+
+
+@pytest.mark.parametrize(
+    ("discovery", "token", "step"),
+    [
+        ({"grant_types_supported": [1]}, None, "discovery"),
+        (None, {"expires_in": "3600s"}, "token"),
+        (None, {"access_token": {"not": "a string"}}, "token"),
+        (None, {"scope": ["read"], "refresh_token": 5}, "token"),
+    ],
+)
+def test_odd_provider_json_stops_the_run_with_one_sentence(discovery, token, step) -> None:
+    run = _hostile_run(discovery, token)
+    assert run.error is not None and run.error.code == "invalid_response"
+    assert run.results[-1].step == step
+    assert run.error.description and "\n" not in run.error.description and "Traceback" not in run.error.description
+
+
+def test_deeply_nested_json_is_not_json() -> None:
+    run = _hostile_run(raw_discovery=b"[" * 100_000 + b"]" * 100_000)
+    assert run.error is not None and run.error.code == "invalid_discovery"

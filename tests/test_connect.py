@@ -62,6 +62,12 @@ class FakeProvider(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(b"<html>Welcome</html>")
                 return
+            if self.mode == "bad_location":
+                self.send_response(302)
+                self.send_header("Location", "http://[::1")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if self.mode == "huge":
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -281,3 +287,17 @@ def test_a_compressed_api_answer_is_refused_unread(fake) -> None:
     assert called.error is not None and called.error.code == "request_failed"
     assert "compressed" in called.error.description
     assert all(len(e.response_body) < 1_000_000 for e in called.exchanges)
+
+
+def test_a_malformed_redirect_is_one_sentence(fake) -> None:
+    base, handler = fake
+    handler.mode = "bad_location"
+    assert "redirected to an address that is not a valid URL" in _failure(base, allow_private=True)
+
+
+@pytest.mark.parametrize("path", ["/api/domain\todata", "/api/\x00", "/api/\x7f"])
+def test_api_paths_with_control_characters_are_refused(fake, path: str) -> None:
+    base, _ = fake
+    provider = fetch_provider(base, allow_private=True)
+    with pytest.raises(ConnectError, match="path on your instance"):
+        api_url(provider, path)
