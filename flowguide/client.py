@@ -412,10 +412,11 @@ class FlowRun:
         self.clock = clock or time.time
         self.audience = audience
         base = str(http.base_url).rstrip("/")
-        self.issuer = (issuer or (base + "/id" if base else "")).rstrip("/")
+        # Exactly as the provider publishes it (some end in /): every iss is compared with this.
+        self.issuer = issuer or (base + "/id" if base else "")
         if not self.issuer:
             raise ValueError("give an issuer, or an httpx.Client with a base_url")
-        instance = self.issuer.removesuffix("/id")
+        instance = self.issuer.rstrip("/").removesuffix("/id")
         self.api_base = (api_base or instance + API_PATH).rstrip("/")
         self.reset()
 
@@ -761,7 +762,7 @@ class FlowRun:
         return True
 
     def _discover(self, r: StepResult, actor: str) -> None:
-        url = self.issuer + DISCOVERY_PATH
+        url = self.issuer.rstrip("/") + DISCOVERY_PATH
         _, ex = self._send(r, "GET", url, actor, "discovery document")
         if (err := error_of(ex)) or not isinstance(ex.response_json(), dict):
             r.error = err or StepError("invalid_discovery", "the discovery document is not JSON", ex.status)

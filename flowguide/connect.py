@@ -92,7 +92,7 @@ class Provider:
     @property
     def instance(self) -> str:
         """The instance base URL (the issuer less /id), where the API paths start."""
-        return self.issuer.removesuffix(INSTANCE_ID_PATH)
+        return self.issuer.rstrip("/").removesuffix(INSTANCE_ID_PATH)
 
 
 def check_document(doc: dict[str, Any], discovery_url: str) -> str:
@@ -100,9 +100,10 @@ def check_document(doc: dict[str, Any], discovery_url: str) -> str:
     missing = [f for f in REQUIRED_FIELDS if not isinstance(doc.get(f), str) or not doc.get(f)]
     if missing:
         raise ConnectError(f"The discovery document at {discovery_url} lacks {_and(missing)}, which the flows need.")
-    issuer = doc["issuer"].rstrip("/")
+    # The issuer is kept exactly as published (tokens' iss must equal it); only the location ignores a final /.
+    issuer = doc["issuer"]
     expected = issuer_of(discovery_url)
-    if issuer != expected:
+    if issuer.rstrip("/") != expected.rstrip("/"):
         raise ConnectError(
             f"The discovery document names the issuer {doc['issuer']}, but it was fetched for {expected}; "
             "tokens from it could not be trusted (OpenID Connect Discovery §4.3)."

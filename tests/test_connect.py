@@ -75,8 +75,9 @@ class FakeProvider(BaseHTTPRequestHandler):
                 for _ in range(40):
                     self.wfile.write(b" " * 65_536)
                 return
+            issuer = base + "/" if self.mode == "trailing_slash" else base
             doc = {
-                "issuer": "https://someone-else.example" if self.mode == "mismatch" else base,
+                "issuer": "https://someone-else.example" if self.mode == "mismatch" else issuer,
                 "token_endpoint": base + "/token",
                 "jwks_uri": base + "/jwks",
                 "grant_types_supported": ["client_credentials"],
@@ -100,8 +101,11 @@ class FakeProvider(BaseHTTPRequestHandler):
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         # A token that looks right but is signed by a key the JWKS does not hold.
         now = int(time.time())
-        claims = {"iss": base, "aud": "DomainAPI", "exp": now + 600, "iat": now, "client_id": "svc"}
-        token = jwt.encode({"alg": "RS256", "kid": "real", "typ": "at+jwt"}, claims, OTHER_KEY)
+        # Auth0-style: the issuer ends with a slash, and every token's iss carries it.
+        good = self.mode == "trailing_slash"
+        iss = base + "/" if good else base
+        claims = {"iss": iss, "aud": "DomainAPI", "exp": now + 600, "iat": now, "client_id": "svc"}
+        token = jwt.encode({"alg": "RS256", "kid": "real", "typ": "at+jwt"}, claims, SIGNING_KEY if good else OTHER_KEY)
         self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 600})
 
 
@@ -165,7 +169,8 @@ def test_missing_fields_and_issuer_mismatch_are_named() -> None:
     doc = {"issuer": "https://evil.example/id", "token_endpoint": "x", "jwks_uri": "y"}
     with pytest.raises(ConnectError, match="names the issuer https://evil.example/id"):
         check_document(doc, url)
-    assert check_document(doc | {"issuer": "https://acme.my.erp.net/id/"}, url) == "https://acme.my.erp.net/id"
+    # A final / does not change where the document lives, but the issuer is kept as published (tokens' iss).
+    assert check_document(doc | {"issuer": "https://acme.my.erp.net/id/"}, url) == "https://acme.my.erp.net/id/"
 
 
 def test_flow_support_says_what_is_missing() -> None:
@@ -301,3 +306,17 @@ def test_api_paths_with_control_characters_are_refused(fake, path: str) -> None:
     provider = fetch_provider(base, allow_private=True)
     with pytest.raises(ConnectError, match="path on your instance"):
         api_url(provider, path)
+
+
+def test_an_issuer_with_a_trailing_slash_is_kept_as_published(fake) -> None:
+    base, handler = fake
+    handler.mode = "trailing_slash"
+    provider = fetch_provider(base + "/", allow_private=True)
+    assert provider.issuer == base + "/" and provider.instance == base
+    app = ClientConfig("svc", "Confidential", "s", scope="read")
+    with connect_http(allow_private=True) as http:
+        run = make_run(provider, "client_credentials", app, http)
+        results = [run.discover(), run.client_credentials_token(), run.validate()]
+    assert [r.error for r in results] == [None, None, None]
+    assert all(c.passed for r in results for c in r.checks), [c for r in results for c in r.checks]
+    assert tokens.verify(run.tokens.access_token, provider.jwks, provider.issuer, "DomainAPI").valid
