@@ -225,12 +225,18 @@ class HtmlPage:
     forms: list[HtmlForm] = field(default_factory=list)
     error: str | None = None
     error_text: str = ""
+    # What the page's role="alert" elements say (a refused sign-in says why).
+    alert_text: str = ""
 
     def form_with_input(self, input_type: str) -> HtmlForm | None:
         return next((f for f in self.forms if input_type in f.input_types.values()), None)
 
     def form_with_button(self, name: str) -> HtmlForm | None:
         return next((f for f in self.forms if any(b[0] == name for b in f.buttons)), None)
+
+
+# Elements with no end tag, which must not count as nesting.
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
 
 
 class _PageParser(HTMLParser):
@@ -241,6 +247,8 @@ class _PageParser(HTMLParser):
         self._in_error = 0
         self._in_heading = False
         self._error_text: list[str] = []
+        self._in_alert = 0
+        self._alert_text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -263,6 +271,11 @@ class _PageParser(HTMLParser):
             self._in_error = 1
         elif self._in_error:
             self._in_error += 1
+        if tag not in _VOID_TAGS:
+            if self._in_alert:
+                self._in_alert += 1
+            elif a.get("role") == "alert":
+                self._in_alert = 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("h1", "h2", "h3", "title"):
@@ -271,15 +284,20 @@ class _PageParser(HTMLParser):
             self._form = None
         if self._in_error:
             self._in_error -= 1
+        if self._in_alert and tag not in _VOID_TAGS:
+            self._in_alert -= 1
 
     def handle_data(self, data: str) -> None:
         # The description is the error element's text, less its heading and the bare error code.
         if self._in_error and not self._in_heading and data.strip() != self.page.error:
             self._error_text.append(data)
+        if self._in_alert:
+            self._alert_text.append(data)
 
     def close(self) -> None:
         super().close()
         self.page.error_text = " ".join(" ".join(self._error_text).split())
+        self.page.alert_text = " ".join("".join(self._alert_text).split())
 
 
 def parse_page(html: str) -> HtmlPage:
@@ -866,7 +884,9 @@ class FlowRun:
         if not r.error and not self.auth.location:
             again = self.auth.page.form_with_input("password")
             if not r.check("signed in (no sign-in form shown again)", again is None):
-                r.error = StepError("sign_in_failed", "the sign-in page came back", ex.status)
+                # The page's alert says why (a wrong password, or a user type the application refuses).
+                said = self.auth.page.alert_text or "the sign-in page came back without saying why"
+                r.error = StepError("sign_in_failed", said, ex.status)
 
     def _consent(self, r: StepResult, decision: str) -> None:
         if self.auth.location:

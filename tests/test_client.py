@@ -18,6 +18,7 @@ from flowguide.client import (
     WEB_PORTAL,
     ClientConfig,
     FlowRun,
+    UserCredentials,
     error_of,
     parse_page,
     run_to_end,
@@ -360,3 +361,21 @@ def test_odd_provider_json_stops_the_run_with_one_sentence(discovery, token, ste
 def test_deeply_nested_json_is_not_json() -> None:
     run = _hostile_run(raw_discovery=b"[" * 100_000 + b"]" * 100_000)
     assert run.error is not None and run.error.code == "invalid_discovery"
+
+
+def test_a_refused_user_type_is_named_not_blamed_on_the_password() -> None:
+    petra = UserCredentials("petra", "demo")
+    run = FlowRun.for_sandbox(Sandbox(), "authorization_code", client_id="com.example/web-portal")
+    run.user = petra
+    run_to_end(run)
+    assert run.error is not None and run.error.code == "sign_in_failed"
+    assert "ImpersonateAsCommunityUserAllowed" in run.error.description
+    wrong = FlowRun.for_sandbox(Sandbox(), "authorization_code")
+    wrong.user = UserCredentials("david", "not-demo")
+    run_to_end(wrong)
+    assert wrong.error is not None and "not right" in wrong.error.description
+
+
+def test_page_parser_reads_the_alert() -> None:
+    page = parse_page('<main><p role="alert">Account <b>locked</b>.</p><form><input type="password" name="p"></form>')
+    assert page.alert_text == "Account locked."

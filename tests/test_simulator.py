@@ -160,6 +160,17 @@ def test_visitor_signs_in_with_the_form_and_a_wrong_password_can_be_retried() ->
     assert at.button(key="sim_page_allow") is not None
 
 
+def test_a_user_type_the_application_refuses_is_named_not_blamed_on_the_password() -> None:
+    at = run_page("simulator", {"flow": "authorization_code"})
+    _next(at)
+    _next(at)
+    at.text_input(key="sim_page_username").input("petra")
+    at.button(key="sim_page_submit").click().run()
+    shown = _texts(at, "error")
+    assert "ImpersonateAsCommunityUserAllowed" in shown
+    assert "password is not right" not in shown
+
+
 def test_declining_consent_meets_access_denied_with_the_fix() -> None:
     at = run_page("simulator", {"flow": "authorization_code"})
     for _ in range(3):

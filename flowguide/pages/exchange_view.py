@@ -124,8 +124,9 @@ def error_view(error: StepError, mistake: Mistake | None) -> None:
         )
         return
     if error.code == "sign_in_failed":
+        # The page's own alert says why: a wrong password, or a user type the application refuses.
         st.error(
-            "The identity service showed its sign-in page again: the user name or the password is not right. "
+            f"The identity service showed its sign-in page again: {md_text(error.description)} "
             "Try again below (David's password is `demo`).",
             icon=":material/password:",
         )
@@ -197,14 +198,16 @@ def sign_in_page(
     *,
     key: str,
     on_submit: Callable[..., Any],
-    problem: bool = False,
+    problem: bool | str = False,
 ) -> None:
     """The identity service's sign-in page as widgets; Sign in posts its form through the client."""
     with st.container(border=True):
         st.markdown("##### :material/language: The browser now shows the identity service's sign-in page")
         st.markdown(f"The application `{client_id}` asks you to sign in.")
         if problem:
-            st.error("The user name or the password is not right.", icon=":material/error:")
+            # The sandbox page's alert when given (it may refuse the user type, not the password).
+            said = md_text(problem) if isinstance(problem, str) else "The identity service did not accept this sign-in."
+            st.error(said, icon=":material/error:")
         st.text_input("User name", value="david", key=f"{key}_username", autocomplete="username")
         st.text_input("Password", value="demo", type="password", key=f"{key}_password")
         st.button("Sign in", key=f"{key}_submit", type="primary", icon=":material/login:", on_click=on_submit)
