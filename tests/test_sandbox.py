@@ -619,3 +619,18 @@ def test_two_sandboxes_refuse_each_others_codes_and_tokens() -> None:
     assert api_get(c2, token).status_code == 401
     one.clock.advance(7200)
     assert two.clock.now() < one.clock.now()
+
+
+@pytest.mark.parametrize("top", ["²", "٣", "-1", "1.5", "two"])
+def test_a_top_that_is_not_a_plain_whole_number_is_a_400(client: httpx.Client, top: str) -> None:
+    token = service_token(client).json()["access_token"]
+    answer = api_get(client, token, **{"$top": top})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "BadRequest"
+
+
+def test_a_top_with_many_digits_returns_every_row(client: httpx.Client) -> None:
+    token = service_token(client).json()["access_token"]
+    every = api_get(client, token).json()["value"]
+    answer = api_get(client, token, **{"$top": "9" * 5000})
+    assert answer.status_code == 200 and answer.json()["value"] == every

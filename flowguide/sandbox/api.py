@@ -7,6 +7,7 @@ revoked. A user's token sees that user's rows; a service token sees its System U
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -134,10 +135,12 @@ def register_api(app: Flask, sandbox: Sandbox) -> None:
         if isinstance(token, Response):
             return token
         top = request.args.get("$top")
-        if top is not None and not (top.isdigit() and int(top) >= 0):
+        # ASCII digits only: "²".isdigit() is true but int("²") fails.
+        if top is not None and not re.fullmatch(r"[0-9]+", top):
             return _odata_error(400, "BadRequest", "$top must be a whole number, 0 or more.")
         visible = rows.get(token.owner, [])
-        limit = int(top) if top is not None else len(visible)
+        # More digits than any row count would need: all rows (and int() refuses over 4300 digits).
+        limit = int(top) if top is not None and len(top) <= 9 else len(visible)
         return jsonify(
             {
                 "@odata.context": f"{sandbox.base_url}/api/domain/odata/$metadata#Crm_Sales_Customers",
