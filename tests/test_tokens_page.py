@@ -137,6 +137,12 @@ def jwks_server() -> Iterator[str]:
             pass
 
         def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/bad-location":
+                self.send_response(302)
+                self.send_header("Location", "http://[::1")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(200 if self.path == "/jwks" else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -167,6 +173,14 @@ def test_jwks_url_failure_is_one_sentence(at, jwks_server):
     assert not at.exception
     assert at.error[0].value.startswith("127.0.0.1 answered HTTP 404")
     assert claim_rows(at)["sub"] == "david"
+
+
+def test_a_malformed_redirect_from_the_jwks_url_is_one_sentence(at, jwks_server):
+    at.radio(key="tokens_source").set_value("url").run()
+    at.text_input(key="tokens_jwks_url").input(f"{jwks_server}/bad-location").run()
+    inspect(at, own_token())
+    assert not at.exception
+    assert at.error[0].value == "127.0.0.1 redirected to an address that is not a valid URL."
 
 
 def test_each_session_has_its_own_sandbox_keys(at):
