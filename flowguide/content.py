@@ -284,7 +284,5 @@ def mistakes() -> dict[str, Mistake]:
         if mistake.flow not in known:
             raise ContentError(path, f"mistakes[{i}].flow", f"names unknown flow {mistake.flow!r}")
         if known[mistake.flow].step(mistake.step) is None:
-            raise ContentError(
-                path, f"mistakes[{i}].step", f"names unknown step {mistake.step!r} of {mistake.flow!r}"
-            )
+            raise ContentError(path, f"mistakes[{i}].step", f"names unknown step {mistake.step!r} of {mistake.flow!r}")
     return {m.id: m for m in catalogue.mistakes}
