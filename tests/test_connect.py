@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -232,14 +233,21 @@ def test_slow_server_is_cut_off(fake) -> None:
     assert "did not answer in time" in _failure(base, allow_private=True, timeout=0.5)
 
 
-def test_bad_signature_fails_validation(fake) -> None:
-    base, _ = fake
+@contextmanager
+def service_run(base: str):
+    """The fake provider found, and a Client Credentials run that has its token."""
     provider = fetch_provider(base, allow_private=True)
     app = ClientConfig("svc", "Confidential", "s", scope="read")
     with connect_http(allow_private=True) as http:
         run = make_run(provider, "client_credentials", app, http)
         run.discover()
         assert run.client_credentials_token().error is None
+        yield provider, run
+
+
+def test_bad_signature_fails_validation(fake) -> None:
+    base, _ = fake
+    with service_run(base) as (provider, run):
         validated = run.validate()
     assert validated.error is not None and "signature" in validated.error.description
     verification = tokens.verify(run.tokens.access_token, provider.jwks, provider.issuer, "DomainAPI")
@@ -282,12 +290,7 @@ def test_a_name_that_resolves_to_the_own_network(monkeypatch: pytest.MonkeyPatch
 
 def test_a_compressed_api_answer_is_refused_unread(fake) -> None:
     base, _ = fake
-    provider = fetch_provider(base, allow_private=True)
-    app = ClientConfig("svc", "Confidential", "s", scope="read")
-    with connect_http(allow_private=True) as http:
-        run = make_run(provider, "client_credentials", app, http)
-        run.discover()
-        run.client_credentials_token()
+    with service_run(base) as (provider, run):
         called = run.call_api(api_url(provider, "/gzip-bomb"))
     assert called.error is not None and called.error.code == "request_failed"
     assert "compressed" in called.error.description
