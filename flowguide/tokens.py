@@ -229,7 +229,8 @@ def _finite_time(value: Any) -> float | None:
     return number
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A span of seconds in words a reader scans ("59 min", "30 days")."""
     seconds = abs(int(seconds))
     if seconds < 60:
         return f"{seconds} s"
@@ -248,7 +249,7 @@ def render_time(value: Any, now: float, role: str | None) -> str:
         return f"{json.dumps(value)} (not a valid Unix time)"
     iso = datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     delta = when - now
-    span = _duration(delta)
+    span = duration(delta)
     future = delta > 0
     if role == "expires":
         relative = f"expires in {span}" if future else f"expired {span} ago"
