@@ -4,24 +4,33 @@ The questions, reasons, registration values and warnings are content (content/gu
 product's rules are here: which flow the answers lead to, that a public client never holds a secret
 or a System User, and that each part of a solution is its own Trusted Application
 (auth/flows/choosing-flow.md, auth/configuration/trusted-apps-access.md).
+
+The content model (questions, options, parts, outcomes, warnings) is flowguide.guide_model's, re-exported
+here so callers keep importing the guide from one place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Literal
 
 import graphviz
-from pydantic import Field, StrictStr, model_validator
 
-from flowguide.content import CONTENT_DIR, DocLink, Model, load_file
+from flowguide.content import DocLink
+from flowguide.guide_model import (
+    ID_PATTERN,
+    FieldValue,
+    Flow,
+    GuideContent,
+    Option,
+    Outcome,
+    Part,
+    PartId,
+    Question,
+    Warning,
+    guide_content,
+)
 from flowguide.text import shown
-
-Flow = Literal["authorization_code", "client_credentials", "hybrid"]
-PartId = Literal["interactive", "service"]
-ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 # Which parts each flow is made of: a solution's sign-in part and its unattended part never share a record.
 FLOW_PARTS: dict[str, tuple[PartId, ...]] = {
@@ -49,112 +58,6 @@ FIELD_ORDER = (
 )
 # Scopes every client may request without listing them in the record (auth/concepts/scopes.md).
 UNCONFIGURED_SCOPES = ("openid", "profile", "offline_access")
-
-
-# --- content model (content/guide.yaml) -----------------------------------------------------------
-
-
-class FieldValue(Model):
-    value: StrictStr
-    why: StrictStr
-
-
-class Option(Model):
-    id: StrictStr = Field(pattern=ID_PATTERN)
-    label: StrictStr
-    reason: StrictStr
-    set: dict[PartId, dict[StrictStr, FieldValue]] = {}
-    scopes: dict[PartId, tuple[StrictStr, ...]] = {}
-    request_scopes: dict[PartId, tuple[StrictStr, ...]] = {}
-    warnings: tuple[StrictStr, ...] = ()
-
-
-class Question(Model):
-    id: StrictStr = Field(pattern=ID_PATTERN)
-    text: StrictStr
-    short: StrictStr = ""  # the label in the decision tree; the question's text when empty
-    help: StrictStr = ""
-    required: bool = False
-    default: StrictStr | None = None
-    ask_when: dict[StrictStr, StrictStr] = {}
-    options: tuple[Option, ...] = Field(min_length=2)
-
-    @model_validator(mode="after")
-    def _default_is_an_option(self) -> Question:
-        if self.required and self.default is not None:
-            raise ValueError(f"question {self.id!r} is required, so it cannot have a default")
-        if not self.required and (self.default is None or self.option(self.default) is None):
-            raise ValueError(f"question {self.id!r} is optional, so its default must be one of its options")
-        return self
-
-    def option(self, option_id: str) -> Option | None:
-        return next((o for o in self.options if o.id == option_id), None)
-
-
-class Part(Model):
-    title: StrictStr
-    flow: Literal["authorization_code", "client_credentials"]
-    request_scopes: tuple[StrictStr, ...] = ()
-    fields: dict[StrictStr, FieldValue]
-
-
-class Outcome(Model):
-    title: StrictStr
-    short: StrictStr
-    summary: StrictStr
-    docs: tuple[DocLink, ...] = ()
-
-
-class Warning(Model):
-    id: StrictStr = Field(pattern=ID_PATTERN)
-    title: StrictStr
-    text: StrictStr
-    docs: tuple[DocLink, ...] = ()
-    when: dict[StrictStr, StrictStr] = {}
-
-
-class GuideContent(Model):
-    intro: StrictStr
-    questions: tuple[Question, ...] = Field(min_length=1)
-    parts: dict[PartId, Part]
-    outcomes: dict[Literal["authorization_code", "client_credentials", "hybrid", "nowhere"], Outcome]
-    warnings: tuple[Warning, ...] = ()
-
-    @model_validator(mode="after")
-    def _references_resolve(self) -> GuideContent:
-        ids = [q.id for q in self.questions]
-        for core in ("signin", "unattended", "client"):
-            if core not in ids:
-                raise ValueError(f"the core question {core!r} is missing")
-        if len(set(ids)) != len(ids):
-            raise ValueError("question ids must be unique")
-        by_id = {q.id: q for q in self.questions}
-        warning_ids = {w.id for w in self.warnings}
-        for question in self.questions:
-            for asked, value in question.ask_when.items():
-                if asked not in by_id or by_id[asked].option(value) is None:
-                    raise ValueError(f"question {question.id!r} asks when {asked}={value!r}, which is no option")
-            for option in question.options:
-                unknown = set(option.warnings) - warning_ids
-                if unknown:
-                    raise ValueError(f"option {question.id}={option.id} names unknown warnings {sorted(unknown)}")
-        for warning in self.warnings:
-            for asked, value in warning.when.items():
-                if asked not in by_id or by_id[asked].option(value) is None:
-                    raise ValueError(f"warning {warning.id!r} applies when {asked}={value!r}, which is no option")
-        missing = {"interactive", "service"} - set(self.parts)
-        if missing:
-            raise ValueError(f"parts {sorted(missing)} are missing")
-        return self
-
-    def question(self, question_id: str) -> Question | None:
-        return next((q for q in self.questions if q.id == question_id), None)
-
-
-@cache
-def guide_content() -> GuideContent:
-    """The guide's questions and texts, loaded and validated once per process."""
-    return load_file(CONTENT_DIR / "guide.yaml", GuideContent)
 
 
 # --- answers --------------------------------------------------------------------------------------
@@ -418,3 +321,35 @@ def tree_path_text(answers: Mapping[str, str], content: GuideContent | None = No
     elif answers.get("signin") == "no" and answers.get("unattended") == "no":
         parts.append(content.outcomes["nowhere"].title + ".")
     return " ".join(parts) or "No answers yet."
+
+
+__all__ = [
+    "FIELD_ORDER",
+    "FLOW_PARTS",
+    "ID_PATTERN",
+    "PUBLIC_CLIENT_FORBIDDEN",
+    "TREE_ACTIVE",
+    "TREE_IDLE",
+    "UNCONFIGURED_SCOPES",
+    "FieldValue",
+    "Flow",
+    "GuideContent",
+    "Option",
+    "Outcome",
+    "ParsedAnswers",
+    "Part",
+    "PartId",
+    "Question",
+    "Reason",
+    "Recommendation",
+    "Registration",
+    "Warning",
+    "decide_flow",
+    "decision_tree",
+    "guide_content",
+    "is_asked",
+    "parse_answers",
+    "recommend",
+    "tree_path_text",
+    "unanswered",
+]
