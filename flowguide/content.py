@@ -11,13 +11,24 @@ import importlib
 import os
 from collections.abc import Iterator
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _data_root() -> Path:
+    """The folder holding content/ and diagrams/: the wheel's packaged copy, else the checkout's top level."""
+    # The wheel force-includes both as flowguide/_data/ (pyproject.toml); a checkout has no _data/.
+    packaged = resources.files(__package__ or "flowguide") / "_data"
+    if isinstance(packaged, Path) and (packaged / "content").is_dir():
+        return packaged.resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+ROOT = _data_root()
 CONTENT_DIR = ROOT / "content"
 DIAGRAMS_DIR = ROOT / "diagrams"
 BRAND_TOKEN = "@@name"
@@ -99,6 +110,8 @@ class FlowNarrative(Model):
     id: StrictStr = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: StrictStr
     summary: StrictStr
+    # The demo Trusted Application (content/sandbox.yaml) the simulator runs this flow as.
+    application: StrictStr
     docs: tuple[DocLink, ...] = ()
     steps: tuple[FlowStep, ...] = Field(min_length=1)
 
@@ -122,6 +135,8 @@ class Mistake(Model):
     wrong: StrictStr
     error: StrictStr
     status: int = Field(ge=100, le=599)
+    # The demo Trusted Application that makes this wrong move, when not the flow's own.
+    application: StrictStr | None = None
     why: StrictStr
     fix: StrictStr
     docs: tuple[DocLink, ...] = ()

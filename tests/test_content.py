@@ -50,6 +50,14 @@ def test_documentation_links_name_pages_that_exist() -> None:
     assert not missing, f"documentation pages that do not exist: {missing}"
 
 
+def test_a_checkout_reads_content_and_diagrams_where_writers_edit_them() -> None:
+    # Installed from a wheel they come from flowguide/_data/ instead (tests/test_wheel.py).
+    checkout = Path(__file__).resolve().parent.parent
+    found = (content.ROOT, content.CONTENT_DIR, content.DIAGRAMS_DIR)
+    assert found == (checkout, checkout / "content", checkout / "diagrams")
+    assert not (checkout / "flowguide" / "_data").exists()
+
+
 def test_brand_comes_from_brand_yaml_and_the_environment_overrides_it(monkeypatch) -> None:
     content.brand.cache_clear()
     try:
