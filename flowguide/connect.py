@@ -16,13 +16,12 @@ import httpx
 from pydantic import Field, StrictStr
 
 from flowguide import outbound
-from flowguide.client import ClientConfig, FlowRun
+from flowguide.client import DEFAULT_AUDIENCE, ClientConfig, FlowRun
 from flowguide.content import CONTENT_DIR, DocLink, Model, load_file
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 # An instance's identity service lives under /id (auth/client-libraries.md).
 INSTANCE_ID_PATH = "/id"
-DEFAULT_AUDIENCE = "DomainAPI"
 CONNECT_FLOWS = ("client_credentials", "authorization_code")
 # What the flows cannot run without; the rest only shows as missing in the table.
 REQUIRED_FIELDS = ("issuer", "token_endpoint", "jwks_uri")
@@ -253,7 +252,15 @@ def make_run(
     """A run of the simulator's client against the visitor's provider, with their application."""
     if flow not in CONNECT_FLOWS:
         raise ValueError(f"unknown flow {flow!r}; known: {', '.join(CONNECT_FLOWS)}")
-    return FlowRun(flow, http, app=app, issuer=provider.issuer, audience=audience or DEFAULT_AUDIENCE)
+    # The document the page fetched and checked is the one the run uses: it is never fetched a second time.
+    return FlowRun(
+        flow,
+        http,
+        app=app,
+        issuer=provider.issuer,
+        audience=audience or DEFAULT_AUDIENCE,
+        discovery=provider.document,
+    )
 
 
 def api_url(provider: Provider, path: str) -> str:

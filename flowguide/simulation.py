@@ -226,7 +226,7 @@ class Simulation:
         if step == "consent" and decision == "deny":
             # Declining is the catalogue's consent_declined: the client answers the page with Deny.
             self.declined = True
-            self.run.mistake = "consent_declined"
+            self.run.mistake_id = "consent_declined"
         result = self.run.next()
         self.viewing = len(self.results) - 1
         return result

@@ -200,7 +200,7 @@ def test_a_forged_token_fails_signature_validation() -> None:
     run.service_tokens.access_token = f"{header}.{forged_payload}.{signature}"
     result = run.next()
     assert result.error.code == "invalid_token"
-    assert [c.name for c in result.checks if not c.passed] == ["access token: signature verifies against the JWKS"]
+    assert [c.name for c in result.checks if not c.passed] == ["access token: signature"]
     assert run.finished
 
 
@@ -218,7 +218,7 @@ def test_an_expired_token_fails_the_exp_check() -> None:
     _run_until(run, "validate")
     sandbox.clock.advance(3601)
     result = run.next()
-    assert [c.name for c in result.checks if not c.passed] == ["access token: exp is in the future"]
+    assert [c.name for c in result.checks if not c.passed] == ["access token: exp"]
 
 
 # --- isolation --------------------------------------------------------------------------------------

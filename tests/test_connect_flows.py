@@ -202,7 +202,7 @@ def test_authorization_code_with_pkce_and_refresh(setup: Setup, kind: str) -> No
         assert bool(token.values.get("id_token")) == asked_openid
         validated = run.validate()
         assert validated.ok, [c for c in validated.checks if not c.passed]
-        nonce_checked = any(c.name == "ID token nonce matches the one sent" and c.passed for c in validated.checks)
+        nonce_checked = any(c.name == "ID token: nonce" and c.passed for c in validated.checks)
         assert nonce_checked == asked_openid
 
         # Both providers give the confidential web app a refresh token; the sandbox's SPA gets none.

@@ -85,6 +85,44 @@ def _json_object(data: bytes, part: str) -> tuple[dict[str, Any] | None, str | N
     return value, None
 
 
+def _shape_problem(text: str) -> str | None:
+    """Why text is not a compact JWS at all (a reference token, a JWE, the wrong number of parts)."""
+    if not text:
+        return "Paste a token first: the box is empty."
+    if text.startswith(REFERENCE_TOKEN_PREFIX):
+        return (
+            "This is a reference token (PAT or SAT, it starts with enrt_): an opaque key that only "
+            "the identity service can look up, so there is nothing inside to decode."
+        )
+    parts = text.count(".") + 1
+    if parts == 1:
+        return (
+            "This has no dots, so it is not a JWT: it looks like an opaque (reference) token, "
+            "which only the server that issued it can read."
+        )
+    if parts == 5:
+        return (
+            "This has five parts, so it is an encrypted JWT (JWE): only the holder of the decryption key can read it."
+        )
+    if parts != 3:
+        return f"A JWT has three parts separated by dots (header.payload.signature); this has {parts}."
+    return None
+
+
+def _segments(text: str) -> tuple[list[bytes], str | None]:
+    """The three parts base64url-decoded, or why one is not."""
+    segments = text.split(".")
+    decoded: list[bytes] = []
+    for name, segment in zip(("header", "payload", "signature"), segments, strict=True):
+        raw = _b64url_decode(segment)
+        if raw is None:
+            return [], f"The {name} is not valid base64url (only letters, digits, - and _ may appear)."
+        decoded.append(raw)
+    if not segments[0] or not segments[1]:
+        return [], f"The {'header' if not segments[0] else 'payload'} part is empty."
+    return decoded, None
+
+
 def decode(token: str) -> DecodedToken:
     """Split and decode a compact JWT without verifying it; never raises on bad input."""
     if not isinstance(token, str):
@@ -95,50 +133,11 @@ def decode(token: str) -> DecodedToken:
         )
     text, notes = _clean(token)
     tidy = tuple(notes)
-    if not text:
-        return DecodedToken(token="", problem="Paste a token first: the box is empty.", notes=tidy)
-    if text.startswith(REFERENCE_TOKEN_PREFIX):
-        return DecodedToken(
-            token=text,
-            notes=tidy,
-            problem="This is a reference token (PAT or SAT, it starts with enrt_): an opaque key that only "
-            "the identity service can look up, so there is nothing inside to decode.",
-        )
-    segments = text.split(".")
-    if len(segments) == 1:
-        return DecodedToken(
-            token=text,
-            notes=tidy,
-            problem="This has no dots, so it is not a JWT: it looks like an opaque (reference) token, "
-            "which only the server that issued it can read.",
-        )
-    if len(segments) == 5:
-        return DecodedToken(
-            token=text,
-            notes=tidy,
-            problem="This has five parts, so it is an encrypted JWT (JWE): only the holder of the "
-            "decryption key can read it.",
-        )
-    if len(segments) != 3:
-        return DecodedToken(
-            token=text,
-            notes=tidy,
-            problem=f"A JWT has three parts separated by dots (header.payload.signature); this has {len(segments)}.",
-        )
-    names = ("header", "payload", "signature")
-    decoded: list[bytes] = []
-    for name, segment in zip(names, segments, strict=True):
-        raw = _b64url_decode(segment)
-        if raw is None:
-            return DecodedToken(
-                token=text,
-                notes=tidy,
-                problem=f"The {name} is not valid base64url (only letters, digits, - and _ may appear).",
-            )
-        decoded.append(raw)
-    if not segments[0] or not segments[1]:
-        part = "header" if not segments[0] else "payload"
-        return DecodedToken(token=text, notes=tidy, problem=f"The {part} part is empty.")
+    if problem := _shape_problem(text):
+        return DecodedToken(token=text, notes=tidy, problem=problem)
+    decoded, problem = _segments(text)
+    if problem:
+        return DecodedToken(token=text, notes=tidy, problem=problem)
     header, problem = _json_object(decoded[0], "header")
     if problem:
         return DecodedToken(token=text, notes=tidy, problem=problem)
