@@ -110,6 +110,8 @@ class FlowNarrative(Model):
     id: StrictStr = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: StrictStr
     summary: StrictStr
+    # The demo Trusted Application (content/sandbox.yaml) the simulator runs this flow as.
+    application: StrictStr
     docs: tuple[DocLink, ...] = ()
     steps: tuple[FlowStep, ...] = Field(min_length=1)
 
@@ -133,6 +135,8 @@ class Mistake(Model):
     wrong: StrictStr
     error: StrictStr
     status: int = Field(ge=100, le=599)
+    # The demo Trusted Application that makes this wrong move, when not the flow's own.
+    application: StrictStr | None = None
     why: StrictStr
     fix: StrictStr
     docs: tuple[DocLink, ...] = ()
