@@ -79,6 +79,7 @@ GOOD_FLOW = {
     "id": "demo",
     "title": "Demo",
     "summary": "A flow.",
+    "application": "com.example/web-portal",
     "steps": [{"id": "token", "title": "Token", "narrative": "Ask for a token."}],
 }
 
