@@ -18,6 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
+# The product's documentation, beside the checkout (../shared); tests that read it skip without it.
+PRODUCT_DOCS = ROOT.parent / "shared" / "reference" / "erpnet-docs"
 CHROMIUM = "/usr/bin/chromium"
 STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
 CHROMIUM_ARGS = [
@@ -161,3 +163,11 @@ def wait_for_app(pg, timeout: float = 30_000) -> None:
         timeout=timeout,
     )
     pg.wait_for_timeout(300)
+
+
+@pytest.fixture(scope="session")
+def product_docs() -> Path:
+    """The product's documentation folder, or a skip that says where it was looked for."""
+    if not PRODUCT_DOCS.is_dir():
+        pytest.skip(f"the product documentation is not beside the project ({PRODUCT_DOCS})")
+    return PRODUCT_DOCS

@@ -17,7 +17,6 @@ from flowguide.claims import claims
 from flowguide.tokens import decode, explain, token_kind, verify
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = Path("/work/shared/reference/erpnet-docs")
 NOW = 1_762_185_760
 ISSUER = "https://acme.my.erp.net/id"
 
@@ -137,8 +136,8 @@ def test_expired_time_reads_as_expired(key):
     assert rows["exp"].rendered.endswith("(expired 1 h ago)")
 
 
-def test_every_documented_claim_is_explained():
-    text = (DOCS / "auth/tokens/access-tokens.md").read_text()
+def test_every_documented_claim_is_explained(product_docs: Path):
+    text = (product_docs / "auth/tokens/access-tokens.md").read_text()
     documented = set()
     for line in text.splitlines():
         if line.startswith("| `"):
@@ -153,11 +152,11 @@ def test_every_documented_claim_is_explained():
         assert "id" in book.claim(name).tokens
 
 
-def test_claims_link_to_pages_that_exist():
+def test_claims_link_to_pages_that_exist(product_docs: Path):
     book = claims()
     entries = [*book.kinds, *book.header, *book.claims]
     pages = {d.page for e in entries for d in e.docs}
-    assert pages and all((DOCS / page).is_file() for page in pages), pages
+    assert pages and all((product_docs / page).is_file() for page in pages), pages
 
 
 # --- verify -------------------------------------------------------------------------------------
