@@ -17,7 +17,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from flowguide.content import ContentError, load_file
 from flowguide.sandbox import IN_PROCESS_BASE_URL, Sandbox
-from flowguide.sandbox.registry import RegistryFile, secret_hash
+from flowguide.sandbox.registry import DemoCredentials, RegistryFile, secret_hash
 
 PORTAL = "com.example/web-portal"
 PORTAL_SECRET = "web-portal-secret"
@@ -161,18 +161,23 @@ def client(sb: Sandbox) -> httpx.Client:
 # --- registry ------------------------------------------------------------------------------------------
 
 
-def test_registry_holds_only_secret_hashes_of_the_demo_secrets(sb: Sandbox) -> None:
-    data = sb.registry.model_dump_json()
-    assert PORTAL_SECRET not in data and SYNC_SECRET not in data and "demo" not in data
+def test_the_records_hold_only_hashes_and_the_identity_service_never_needs_the_demo_credentials(sb: Sandbox) -> None:
+    records = sb.registry.model_dump_json(exclude={"demo_credentials"})
+    assert PORTAL_SECRET not in records and SYNC_SECRET not in records and "demo" not in records
     assert sb.registry.application(PORTAL).ApplicationSecretHash == secret_hash(PORTAL_SECRET)
     assert sb.registry.application(SYNC).SystemUser == "sync-bot"
     assert sb.registry.application(LEGACY).IsEnabled is False
+    without_demo = Sandbox(registry=sb.registry.model_copy(update={"demo_credentials": DemoCredentials()}))
+    assert without_demo.registry.demo_secret(SYNC) is None
+    assert service_token(without_demo.http_client()).status_code == 200
+    assert portal_tokens(without_demo, without_demo.http_client())["access_token"]
 
 
 def test_registry_rejects_a_confidential_app_without_secret(tmp_path) -> None:
     bad = tmp_path / "sandbox.yaml"
     bad.write_text(
-        "database: X\ntrusted_applications:\n  - ApplicationUri: a/b\n    ClientType: Confidential\n    Scope: read\n"
+        "database: X\nscopes:\n  - {name: read, kind: api, consent: Read your data}\n"
+        "trusted_applications:\n  - ApplicationUri: a/b\n    ClientType: Confidential\n    Scope: read\n"
     )
     with pytest.raises(ContentError, match="ApplicationSecretHash"):
         load_file(bad, RegistryFile)
@@ -387,19 +392,59 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(sb: Sandbox, clien
     assert_oauth_error(reused, "invalid_grant")
 
 
-def test_refresh_token_lives_thirty_days_for_a_confidential_client(sb: Sandbox, client: httpx.Client) -> None:
+def spa_tokens(client: httpx.Client, scope: str = "read offline_access") -> dict:
+    verifier, challenge = pkce()
+    params = authorize_params(SPA, SPA_CALLBACK, scope=scope, code_challenge=challenge, code_challenge_method="S256")
+    code = callback_params(sign_in_and_consent(client, params), SPA_CALLBACK)["code"]
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": SPA_CALLBACK, "client_id": SPA}
+    response = client.post("/id/connect/token", data={**data, "code_verifier": verifier})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("seconds_later", "usable"),
+    [(30 * 24 * 3600 - 60, True), (30 * 24 * 3600, False)],
+    ids=["a-minute-before-30-days", "at-30-days"],
+)
+def test_a_confidential_clients_refresh_token_lives_30_days(
+    sb: Sandbox, client: httpx.Client, seconds_later: int, usable: bool
+) -> None:
     tokens = portal_tokens(sb, client)
-    sb.clock.advance(30 * 24 * 3600)
+    sb.clock.advance(seconds_later)
     data = {
         "grant_type": "refresh_token",
         "client_id": PORTAL,
         "client_secret": PORTAL_SECRET,
         "refresh_token": tokens["refresh_token"],
     }
-    assert (
-        "expired"
-        in assert_oauth_error(client.post("/id/connect/token", data=data), "invalid_grant")["error_description"]
-    )
+    response = client.post("/id/connect/token", data=data)
+    if usable:
+        assert response.status_code == 200, response.text
+        assert response.json()["refresh_token"] != tokens["refresh_token"]
+    else:
+        assert "expired" in assert_oauth_error(response, "invalid_grant")["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("seconds_later", "usable"),
+    [(24 * 3600 - 60, True), (24 * 3600, False)],
+    ids=["a-minute-before-24-hours", "at-24-hours"],
+)
+def test_a_public_clients_refresh_token_lives_24_hours(
+    sb: Sandbox, client: httpx.Client, seconds_later: int, usable: bool
+) -> None:
+    # offline_access is a protocol scope: the SPA may ask for it although its Scope is only "read".
+    tokens = spa_tokens(client)
+    assert tokens["scope"] == "read offline_access" and tokens["refresh_token"]
+    sb.clock.advance(seconds_later)
+    data = {"grant_type": "refresh_token", "client_id": SPA, "refresh_token": tokens["refresh_token"]}
+    response = client.post("/id/connect/token", data=data)
+    if usable:
+        assert response.status_code == 200, response.text
+        assert response.json()["refresh_token"] != tokens["refresh_token"]
+    else:
+        assert "expired" in assert_oauth_error(response, "invalid_grant")["error_description"]
 
 
 def test_no_offline_access_no_refresh_token(sb: Sandbox, client: httpx.Client) -> None:
@@ -519,6 +564,88 @@ def test_invalid_client_over_basic_answers_401_with_a_basic_challenge(client: ht
     response = client.post("/id/connect/token", data={"grant_type": "client_credentials"}, auth=(SYNC, "wrong"))
     assert_oauth_error(response, "invalid_client", 401)
     assert response.headers["www-authenticate"].startswith("Basic")
+
+
+# --- the shape of a token request: RFC 6749 §2.3 and §3.1 -----------------------------------------------
+
+SERVICE_FORM = {"grant_type": "client_credentials", "client_id": SYNC, "client_secret": SYNC_SECRET}
+
+
+@pytest.mark.parametrize(
+    "repeated",
+    [
+        {**SERVICE_FORM, "grant_type": ["client_credentials", "client_credentials"]},
+        {**SERVICE_FORM, "grant_type": ["client_credentials", "password"]},
+        {**SERVICE_FORM, "client_id": [SYNC, PORTAL]},
+        {**SERVICE_FORM, "client_secret": [SYNC_SECRET, SYNC_SECRET]},
+        {**SERVICE_FORM, "scope": ["read", "update"]},
+    ],
+    ids=["grant-type-twice", "two-grant-types", "client-id-twice", "secret-twice", "scope-twice"],
+)
+def test_a_parameter_sent_twice_to_the_token_endpoint_is_invalid_request(client: httpx.Client, repeated: dict) -> None:
+    body = assert_oauth_error(client.post("/id/connect/token", data=repeated), "invalid_request")
+    assert "more than once" in body["error_description"]
+
+
+def test_a_parameter_in_both_query_and_body_counts_twice(client: httpx.Client) -> None:
+    response = client.post("/id/connect/token", params={"grant_type": "client_credentials"}, data=SERVICE_FORM)
+    assert_oauth_error(response, "invalid_request")
+
+
+def test_a_code_sent_twice_is_refused_before_the_code_is_used(sb: Sandbox, client: httpx.Client) -> None:
+    verifier, challenge = pkce()
+    params = authorize_params(scope="read", code_challenge=challenge, code_challenge_method="S256")
+    code = callback_params(sign_in_and_consent(client, params))["code"]
+    twice = {**portal_exchange(code, verifier), "code": [code, "another-code"]}
+    assert_oauth_error(client.post("/id/connect/token", data=twice), "invalid_request")
+    # Refused as malformed, so the code was neither spent nor treated as replayed.
+    assert client.post("/id/connect/token", data=portal_exchange(code, verifier)).status_code == 200
+
+
+def test_basic_and_client_secret_in_the_body_are_two_authentications(client: httpx.Client) -> None:
+    response = client.post("/id/connect/token", data=SERVICE_FORM, auth=(SYNC, SYNC_SECRET))
+    body = assert_oauth_error(response, "invalid_request")
+    assert "RFC 6749 section 2.3" in body["error_description"]
+
+
+def test_basic_and_client_secret_in_the_body_are_refused_for_a_code_too(client: httpx.Client) -> None:
+    verifier, challenge = pkce()
+    params = authorize_params(scope="read", code_challenge=challenge, code_challenge_method="S256")
+    code = callback_params(sign_in_and_consent(client, params))["code"]
+    response = client.post("/id/connect/token", data=portal_exchange(code, verifier), auth=(PORTAL, PORTAL_SECRET))
+    assert_oauth_error(response, "invalid_request")
+
+
+def test_basic_with_the_client_id_also_in_the_body_is_one_authentication(client: httpx.Client) -> None:
+    data = {"grant_type": "client_credentials", "client_id": SYNC}
+    assert client.post("/id/connect/token", data=data, auth=(SYNC, SYNC_SECRET)).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["state", "redirect_uri", "scope", "nonce"])
+def test_a_parameter_sent_twice_to_authorize_is_refused_without_a_redirect(client: httpx.Client, name: str) -> None:
+    params = list(
+        authorize_params(scope="read", nonce="n-1", code_challenge="c" * 43, code_challenge_method="S256").items()
+    )
+    params.append((name, dict(params)[name]))
+    assert_never_redirected(client.get("/id/connect/authorize", params=params), "invalid_request")
+
+
+def test_a_redirect_uri_taken_out_of_the_registration_is_refused_at_the_token_endpoint(
+    sb: Sandbox, client: httpx.Client
+) -> None:
+    verifier, challenge = pkce()
+    params = authorize_params(scope="read", code_challenge=challenge, code_challenge_method="S256")
+    code = callback_params(sign_in_and_consent(client, params))["code"]
+    # The administrator edits ImpersonateLoginUrl while the code is outstanding.
+    apps = [
+        a.model_copy(update={"ImpersonateLoginUrl": "http://localhost:8501/new-callback"})
+        if a.client_id == PORTAL
+        else a
+        for a in sb.registry.trusted_applications
+    ]
+    sb.registry = sb.registry.model_copy(update={"trusted_applications": tuple(apps)})
+    body = assert_oauth_error(client.post("/id/connect/token", data=portal_exchange(code, verifier)), "invalid_grant")
+    assert "ImpersonateLoginUrl" in body["error_description"]
 
 
 # --- Client Credentials and the API ---------------------------------------------------------------------

@@ -72,6 +72,19 @@ def test_requests_oauthlib_authorization_code_with_pkce(served: Sandbox) -> None
     assert [r["Number"] for r in rows.json()["value"]] == ["C-1001", "C-1002", "C-1003"]
 
 
+def test_token_endpoint_over_the_socket_refuses_a_repeated_parameter_and_two_authentications(served: Sandbox) -> None:
+    token_url = f"{served.issuer}/connect/token"
+    form = "grant_type=client_credentials&client_id=com.example%2Fnightly-sync&client_secret=nightly-sync-secret"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert httpx.post(token_url, content=form, headers=headers).status_code == 200
+    twice = httpx.post(token_url, content=form + "&grant_type=client_credentials", headers=headers)
+    assert twice.status_code == 400 and twice.json()["error"] == "invalid_request"
+    both = httpx.post(
+        token_url, content=form, headers=headers, auth=("com.example/nightly-sync", "nightly-sync-secret")
+    )
+    assert both.status_code == 400 and both.json()["error"] == "invalid_request"
+
+
 def test_command_line_prints_the_discovery_url_and_logs_no_query_strings() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "flowguide.sandbox", "--port", "0"],

@@ -3,6 +3,10 @@
 ``Sandbox()`` is one isolated world: its own RSA signing key, clock, pending sign-ins, codes,
 tokens and API rows. Use it in-process through ``sb.transport`` (no socket) or serve ``sb.wsgi_app``
 with ``python -m flowguide.sandbox --port 8600``.
+
+The package has Authlib's server shape: ``models`` (the client over a Trusted Application, code and
+token records), ``grants/`` (one grant per module), ``authorization_server``, ``routes`` (a Flask
+blueprint), ``api`` (the Domain API, RFC 6750) and ``server.create_app`` wiring them.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from joserfc.jwk import RSAKey
 from .registry import RegistryFile, default_registry
 from .state import Clock, SandboxState
 
-__all__ = ["IN_PROCESS_BASE_URL", "Clock", "Sandbox"]
+__all__ = ["IN_PROCESS_BASE_URL", "SCOPES_SUPPORTED", "Clock", "Sandbox"]
 
 IN_PROCESS_BASE_URL = "https://sandbox.flowguide.test"
-SCOPES_SUPPORTED = ["openid", "profile", "offline_access", "read", "update"]
+# The scopes of content/sandbox.yaml, in its order.
+SCOPES_SUPPORTED = default_registry().scope_names
 
 
 class Sandbox:
@@ -59,7 +64,7 @@ class Sandbox:
             "token_endpoint": f"{issuer}/connect/token",
             "end_session_endpoint": f"{issuer}/connect/endsession",
             "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
-            "scopes_supported": SCOPES_SUPPORTED,
+            "scopes_supported": self.registry.scope_names,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],

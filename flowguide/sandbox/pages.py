@@ -6,15 +6,13 @@ are a contract with the client, which fills them generically: field names must n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
-SCOPE_WORDS = {
-    "openid": "Confirm who you are to the application (OpenID Connect)",
-    "profile": "See your name, email and user type",
-    "read": "Read your data",
-    "update": "Create, change and delete your data",
-    "offline_access": "Keep access while you are away (a refresh token)",
-}
+from .registry import default_registry
+
+# What the consent page says each scope lets the application do: the consent words of content/sandbox.yaml.
+SCOPE_WORDS = default_registry().consent_words()
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
@@ -56,8 +54,10 @@ def sign_in_page(
     return _page("Sign in", body)
 
 
-def consent_page(request_id: str, client_id: str, user_name: str, scopes: list[str]) -> str:
-    items = "\n".join(f"<li><code>{escape(s)}</code>: {escape(SCOPE_WORDS.get(s, s))}</li>" for s in scopes)
+def consent_page(
+    request_id: str, client_id: str, user_name: str, scopes: list[str], words: Mapping[str, str] = SCOPE_WORDS
+) -> str:
+    items = "\n".join(f"<li><code>{escape(s)}</code>: {escape(words.get(s, s))}</li>" for s in scopes)
     body = (
         f"<p>Signed in as <strong>{escape(user_name)}</strong>.</p>\n"
         f"<p>The application <code>{escape(client_id)}</code> asks to:</p>\n<ul>\n{items}\n</ul>\n"

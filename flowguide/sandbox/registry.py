@@ -1,8 +1,10 @@
-"""The sandbox's registry: Trusted Application records, users, System Users and demo rows.
+"""The sandbox's registry: scopes, Trusted Application records, users, System Users and demo rows.
 
 The schema of ``content/sandbox.yaml``. Field names of a Trusted Application follow the product's
 record (``auth/configuration/trusted-apps-access.md``): ``ApplicationUri`` is the ``client_id``,
 only ``base64(sha256(secret))`` is stored, redirect URIs match exactly and case-sensitively.
+The scopes the identity service knows are data too (``auth/concepts/scopes.md``; RFC 6749 §3.3), and
+so are the published demo credentials the client side types, each checked against its stored hash.
 """
 
 from __future__ import annotations
@@ -16,16 +18,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from flowguide.content import CONTENT_DIR, Model, load_file, require_unique
 
 REGISTRY_PATH = CONTENT_DIR / "sandbox.yaml"
-
-# Protocol scopes need no configuration in a Trusted Application (auth/concepts/scopes.md).
-PROTOCOL_SCOPES = frozenset({"openid", "profile", "offline_access"})
-API_SCOPES = frozenset({"read", "update"})
-KNOWN_SCOPES = PROTOCOL_SCOPES | API_SCOPES
 
 
 def secret_hash(secret: str) -> str:
@@ -36,6 +34,33 @@ def secret_hash(secret: str) -> str:
 def matches_hash(secret: str, stored_hash: str) -> bool:
     """Compare a presented secret with a stored hash in constant time."""
     return hmac.compare_digest(secret_hash(secret), stored_hash)
+
+
+def _invalid_at(loc: tuple[str | int, ...], problem: str) -> ValidationError:
+    """A problem at a key below the field being validated: pydantic prefixes the field, the loader names the key."""
+    detail = PydanticCustomError("registry", "{problem}", {"problem": problem})
+    return ValidationError.from_exception_data("RegistryFile", [InitErrorDetails(type=detail, loc=loc, input=None)])
+
+
+class ScopeKind(StrEnum):
+    # Protocol scopes need no configuration and are never issued with client_credentials (auth/concepts/scopes.md).
+    PROTOCOL = "protocol"
+    API = "api"
+
+
+class ScopeDefinition(Model):
+    """One scope the identity service knows, and the words its consent page shows for it."""
+
+    name: StrictStr = Field(pattern=r"^[a-z][a-z_]*$")
+    kind: ScopeKind
+    consent: StrictStr = Field(min_length=1)
+
+
+class DemoCredentials(Model):
+    """The published demo secrets (per client_id) and passwords (per login) that the client side types."""
+
+    client_secrets: dict[StrictStr, StrictStr] = {}
+    passwords: dict[StrictStr, StrictStr] = {}
 
 
 class ClientType(StrEnum):
@@ -70,10 +95,10 @@ class TrustedApplication(Model):
 
     @field_validator("Scope")
     @classmethod
-    def _known_scopes(cls, value: str) -> str:
-        unknown = [s for s in value.split() if s not in KNOWN_SCOPES]
-        if unknown or not value.split():
-            raise ValueError(f"scopes must be among {sorted(KNOWN_SCOPES)}; unknown: {unknown}")
+    def _some_scope(cls, value: str) -> str:
+        # Which names are known is the file's scopes list, checked by RegistryFile.
+        if not value.split():
+            raise ValueError("name at least one scope")
         return value
 
     @model_validator(mode="after")
@@ -160,10 +185,52 @@ class RegistryFile(Model):
     """content/sandbox.yaml."""
 
     database: StrictStr = Field(min_length=1)
+    # Fields are validated in this order: a validator below may look at the ones above it (info.data).
+    scopes: tuple[ScopeDefinition, ...] = Field(min_length=1)
     trusted_applications: tuple[TrustedApplication, ...] = Field(min_length=1)
     users: tuple[User, ...] = ()
     system_users: tuple[SystemUser, ...] = ()
     customers: tuple[CustomerRow, ...] = ()
+    demo_credentials: DemoCredentials = DemoCredentials()
+
+    @field_validator("scopes")
+    @classmethod
+    def _unique_scopes(cls, scopes: tuple[ScopeDefinition, ...]) -> tuple[ScopeDefinition, ...]:
+        require_unique([s.name for s in scopes], "scopes")
+        return scopes
+
+    @field_validator("trusted_applications")
+    @classmethod
+    def _known_scopes(
+        cls, apps: tuple[TrustedApplication, ...], info: ValidationInfo
+    ) -> tuple[TrustedApplication, ...]:
+        known = [s.name for s in info.data.get("scopes", ())]
+        for i, app in enumerate(apps):
+            unknown = [s for s in app.scopes if s not in known]
+            if known and unknown:
+                raise _invalid_at((i, "Scope"), f"scopes must be among {known}; unknown: {unknown}")
+        return apps
+
+    @field_validator("demo_credentials")
+    @classmethod
+    def _demo_credentials_match(cls, demo: DemoCredentials, info: ValidationInfo) -> DemoCredentials:
+        # Published values the client side sends: each must be what the stored hash was made from.
+        apps = {a.ApplicationUri: a for a in info.data.get("trusted_applications", ())}
+        for client_id, secret in demo.client_secrets.items():
+            app = apps.get(client_id)
+            if app is None or app.ApplicationSecretHash is None:
+                problem = "is not the ApplicationUri of a Confidential application in trusted_applications"
+                raise _invalid_at(("client_secrets", client_id), problem)
+            if not app.check_secret(secret):
+                raise _invalid_at(("client_secrets", client_id), "does not hash to its ApplicationSecretHash")
+        users = {u.login: u for u in info.data.get("users", ())}
+        for login, password in demo.passwords.items():
+            user = users.get(login)
+            if user is None:
+                raise _invalid_at(("passwords", login), "is not the login of a user in users")
+            if not user.check_password(password):
+                raise _invalid_at(("passwords", login), "does not hash to its password_hash")
+        return demo
 
     @model_validator(mode="after")
     def _references(self) -> RegistryFile:
@@ -188,6 +255,31 @@ class RegistryFile(Model):
     def system_user(self, login: str | None) -> SystemUser | None:
         return next((s for s in self.system_users if s.login == login), None)
 
+    def demo_secret(self, client_id: str) -> str | None:
+        """The published demo secret of an application (it hashes to its ApplicationSecretHash), if any."""
+        return self.demo_credentials.client_secrets.get(client_id)
+
+    def demo_password(self, login: str) -> str | None:
+        """The published demo password of a user (it hashes to their password_hash), if any."""
+        return self.demo_credentials.passwords.get(login)
+
+    @property
+    def scope_names(self) -> list[str]:
+        """Every scope the identity service knows, in the file's order (discovery's scopes_supported)."""
+        return [s.name for s in self.scopes]
+
+    @property
+    def protocol_scopes(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.scopes if s.kind is ScopeKind.PROTOCOL)
+
+    @property
+    def api_scopes(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.scopes if s.kind is ScopeKind.API)
+
+    def consent_words(self) -> dict[str, str]:
+        """What the consent page says each scope lets the application do."""
+        return {s.name: s.consent for s in self.scopes}
+
 
 def load_registry(path: Path = REGISTRY_PATH) -> RegistryFile:
     """Read and validate a registry file (a ContentError names what is wrong)."""
@@ -198,3 +290,9 @@ def load_registry(path: Path = REGISTRY_PATH) -> RegistryFile:
 def default_registry() -> RegistryFile:
     """content/sandbox.yaml, parsed once: the registry is immutable, each Sandbox shares it."""
     return load_registry()
+
+
+# The names importers know, as values of content/sandbox.yaml.
+PROTOCOL_SCOPES = default_registry().protocol_scopes
+API_SCOPES = default_registry().api_scopes
+KNOWN_SCOPES = PROTOCOL_SCOPES | API_SCOPES

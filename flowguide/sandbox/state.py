@@ -1,6 +1,7 @@
-"""One sandbox's mutable state: its clock, pending sign-ins, codes, tokens and API rows.
+"""One sandbox's mutable state: its clock, lifetimes and the stores of sign-ins, codes, tokens and API rows.
 
 Nothing here is shared between Sandbox instances, so a code or token from one is unknown to another.
+The records kept in the stores are in ``models`` (RFC 6749 §4.1.2 codes, §1.4 and §1.5 tokens).
 """
 
 from __future__ import annotations
@@ -11,7 +12,29 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .registry import RegistryFile, SystemUser, TrustedApplication, User
+from .models import (
+    AccessTokenRecord,
+    AuthorizationCodeRecord,
+    PendingAuthorization,
+    RefreshTokenRecord,
+    SignIn,
+)
+from .registry import RegistryFile, SystemUser, TrustedApplication
+
+__all__ = [
+    "ACCESS_TOKEN_LIFETIME",
+    "AUTHORIZATION_CODE_LIFETIME",
+    "PENDING_REQUEST_LIFETIME",
+    "REFRESH_TOKEN_LIFETIME_CONFIDENTIAL",
+    "REFRESH_TOKEN_LIFETIME_PUBLIC",
+    "AccessTokenRecord",
+    "AuthorizationCodeRecord",
+    "Clock",
+    "PendingAuthorization",
+    "RefreshTokenRecord",
+    "SandboxState",
+    "SignIn",
+]
 
 AUTHORIZATION_CODE_LIFETIME = 300  # 5 minutes; RFC 6749 §4.1.2 recommends at most 10
 PENDING_REQUEST_LIFETIME = 600  # a sign-in page left open longer than this must start again
@@ -41,86 +64,6 @@ class Clock:
 
 
 @dataclass
-class SignIn:
-    """A user's authenticated session: what Authlib calls the grant user."""
-
-    user: User
-    sid: str
-    auth_time: int
-
-
-@dataclass
-class PendingAuthorization:
-    """An authorize request that passed validation and waits for sign-in and consent."""
-
-    request_id: str
-    query: list[tuple[str, str]]
-    client_id: str
-    created_at: int
-    sign_in: SignIn | None = None
-
-
-@dataclass
-class AuthorizationCodeRecord:
-    code: str
-    client_id: str
-    redirect_uri: str
-    scope: str
-    sign_in: SignIn
-    nonce: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    issued_at: int
-    grant_id: str
-    used: bool = False
-
-    # Authlib's AuthorizationCodeMixin and OpenID's extra getters.
-    def get_redirect_uri(self) -> str:
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_nonce(self) -> str | None:
-        return self.nonce
-
-    def get_auth_time(self) -> int:
-        return self.sign_in.auth_time
-
-    def get_acr(self) -> None:
-        return None
-
-    def get_amr(self) -> list[str]:
-        return ["pwd"]
-
-
-@dataclass
-class AccessTokenRecord:
-    jti: str
-    client_id: str
-    grant_id: str | None
-    expires_at: int
-    revoked_because: str | None = None
-
-
-@dataclass
-class RefreshTokenRecord:
-    value: str
-    client_id: str
-    scope: str
-    sign_in: SignIn
-    grant_id: str
-    expires_at: int
-    revoked_because: str | None = None
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def check_client(self, client: Any) -> bool:
-        return client.get_client_id() == self.client_id
-
-
-@dataclass
 class SandboxState:
     registry: RegistryFile
     clock: Clock
@@ -141,10 +84,10 @@ class SandboxState:
     def system_user(self, app: TrustedApplication) -> SystemUser | None:
         return self.registry.system_user(app.SystemUser)
 
-    def add_pending(self, query: list[tuple[str, str]], client_id: str) -> PendingAuthorization:
+    def add_pending(self, query: list[tuple[str, str]], client_id: str, scope: str) -> PendingAuthorization:
         with self.lock:
             self._forget_stale_pending()
-            pending = PendingAuthorization(secrets.token_urlsafe(24), query, client_id, self.clock.now())
+            pending = PendingAuthorization(secrets.token_urlsafe(24), query, client_id, scope, self.clock.now())
             self.pending[pending.request_id] = pending
             return pending
 

@@ -1,0 +1,122 @@
+"""The sandbox's authorization server: Authlib's, wired to one sandbox's grants, tokens and rules.
+
+Authlib validates the protocol (RFC 6749 grants, RFC 7636 PKCE, OpenID Connect Core ID tokens);
+this server adds the product's policy where Authlib leaves a hook: which client is asked for
+(Trusted Applications), the request rules of ``request_rules`` before a grant runs, and the
+product's error descriptions (RFC 6749 §5.2 status codes).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error, OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Payload
+from authlib.oauth2.rfc6749.errors import InvalidClientError, UnsupportedGrantTypeError
+from flask import Response
+from werkzeug.datastructures import MultiDict
+
+from .access_tokens import AccessTokenIssuer
+from .grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    RefreshTokenGrant,
+    S256CodeChallenge,
+    SandboxOpenIDCode,
+)
+from .models import SandboxClient
+from .request_rules import validate_authorization_client, validate_token_endpoint_request
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+
+class _StoredPayload(OAuth2Payload):
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._datalist: defaultdict[str, list] = defaultdict(list)
+        for key, value in pairs:
+            self._datalist[key].append(value)
+        self._data = {k: v[0] for k, v in self._datalist.items()}
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._data
+
+    @property
+    def datalist(self) -> defaultdict[str, list]:
+        return self._datalist
+
+
+class StoredAuthorizationRequest(OAuth2Request):
+    """The authorize request as it arrived, replayed to Authlib when the user consents."""
+
+    def __init__(self, uri: str, pairs: list[tuple[str, str]]) -> None:
+        super().__init__("GET", uri, headers={})
+        self.payload = _StoredPayload(pairs)
+        self._args = MultiDict(pairs)
+
+    @property
+    def args(self) -> MultiDict:
+        return self._args
+
+    @property
+    def form(self) -> MultiDict:
+        return MultiDict()
+
+
+class SandboxAuthorizationServer(AuthorizationServer):
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.tokens = AccessTokenIssuer(sandbox)
+        super().__init__(query_client=self.query_sandbox_client, save_token=self.tokens.save)
+        self.register_token_generator("default", self.tokens.generate)
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), SandboxOpenIDCode(sandbox)])
+        self.register_grant(ClientCredentialsGrant)
+        self.register_grant(RefreshTokenGrant)
+
+    def query_sandbox_client(self, client_id: str) -> SandboxClient | None:
+        """Authlib's query_client: the Trusted Application whose ApplicationUri is the client_id."""
+        app = self.sandbox.registry.application(client_id)
+        return SandboxClient(app, self.sandbox.registry) if app else None
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        # RFC 6749 §4.1.2.1: the client and redirect URI are checked before any answer could redirect.
+        validate_authorization_client(request, self.sandbox.registry)
+        return super().get_authorization_grant(request)
+
+    def create_token_response(self, request: Any = None) -> Response:
+        oauth_request = self.create_oauth2_request(request)
+        try:
+            validate_token_endpoint_request(oauth_request, self.sandbox.registry)
+        except OAuth2Error as error:
+            return self.handle_error_response(oauth_request, error)
+        return super().create_token_response(oauth_request)
+
+    def authenticate_client(self, request: OAuth2Request, methods: list[str], endpoint: str = "token") -> Any:
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            # Authlib's message lists its methods; say what the reader can check instead.
+            error.status_code = 401  # one answer whichever way the client authenticated (RFC 6749 §5.2)
+            error.description = (
+                "Client authentication failed: the client_id is unknown, or the "
+                "client_secret does not match ApplicationSecretHash."
+            )
+            raise
+
+    def get_token_grant(self, request: OAuth2Request) -> Any:
+        try:
+            return super().get_token_grant(request)
+        except UnsupportedGrantTypeError as error:
+            error.description = (
+                f"grant_type {request.payload.grant_type!r} is not offered; the supported grants "
+                "are authorization_code, client_credentials and refresh_token."
+            )
+            raise

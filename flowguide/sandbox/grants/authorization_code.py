@@ -1,0 +1,74 @@
+"""The Authorization Code grant (RFC 6749 §4.1) on the sandbox's code store.
+
+Codes live 5 minutes and are single use; a code used twice is refused and every token issued from
+it is revoked (RFC 6749 §4.1.2). Client and redirect URI checks are the client model's.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from authlib.oauth2 import OAuth2Request
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+
+from ..models import AuthorizationCodeRecord, SandboxClient, SignIn
+from ..request_rules import refuse_repeated_parameters
+from ..state import AUTHORIZATION_CODE_LIFETIME, SandboxState
+from .base import AUTH_METHODS, sandbox_state
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    # RFC 6749 §3.1: the same rule as the token endpoint's, for every parameter.
+    validate_no_multiple_request_parameter = staticmethod(refuse_repeated_parameters)
+
+    @property
+    def state(self) -> SandboxState:
+        return sandbox_state(self.server)
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # The authorize endpoint's redirect_uri check again: a URI taken out of ImpersonateLoginUrl since is refused.
+        redirect_uri = self.request.payload.redirect_uri or ""
+        if not self.request.client.check_redirect_uri(redirect_uri):
+            raise InvalidGrantError(
+                f"The redirect_uri {redirect_uri!r} is no longer in ImpersonateLoginUrl of "
+                f"{self.request.client.get_client_id()!r}."
+            )
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        data = request.payload.data
+        self.state.codes[code] = AuthorizationCodeRecord(
+            code=code,
+            client_id=request.client.get_client_id(),
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope,
+            sign_in=request.user,
+            nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+            issued_at=self.state.clock.now(),
+            grant_id=secrets.token_hex(8),
+        )
+
+    def query_authorization_code(self, code: str, client: SandboxClient) -> AuthorizationCodeRecord | None:
+        record = self.state.codes.get(code)
+        if record is None or record.client_id != client.get_client_id():
+            return None
+        if record.used:
+            # RFC 6749 §4.1.2: a code used twice is refused and what it issued is revoked.
+            self.state.revoke_grant(record.grant_id, "its authorization code was used a second time")
+            raise InvalidGrantError(
+                "The authorization code was already used. Every token issued from it is now revoked."
+            )
+        if self.state.clock.now() >= record.issued_at + AUTHORIZATION_CODE_LIFETIME:
+            raise InvalidGrantError("The authorization code expired (codes live 5 minutes).")
+        return record
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCodeRecord) -> None:
+        authorization_code.used = True  # kept, so that a replay is recognised and answered
+
+    def authenticate_user(self, authorization_code: AuthorizationCodeRecord) -> SignIn:
+        return authorization_code.sign_in

@@ -1,0 +1,147 @@
+"""The identity service's HTTP routes as a Flask blueprint under ``/id``, the product's paths.
+
+Discovery (OpenID Connect Discovery 1.0 §4), JWKS (RFC 7517), authorize (RFC 6749 §3.1) with its
+sign-in and consent pages, token (RFC 6749 §3.2) and end session (OpenID Connect RP-Initiated
+Logout 1.0). The routes stay thin: Authlib's authorization server and the sandbox's grants decide.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from . import pages
+from .authorization_server import SandboxAuthorizationServer, StoredAuthorizationRequest
+from .models import SignIn
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+SANDBOX_EXTENSION = "flowguide.sandbox"
+SERVER_EXTENSION = "flowguide.sandbox.authorization_server"
+
+identity = Blueprint("identity", __name__, url_prefix="/id")
+
+
+def _sandbox() -> Sandbox:
+    return current_app.extensions[SANDBOX_EXTENSION]
+
+
+def _server() -> SandboxAuthorizationServer:
+    return current_app.extensions[SERVER_EXTENSION]
+
+
+def _html(body: str, status: int = 200) -> Response:
+    return Response(
+        body,
+        status=status,
+        mimetype="text/html",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        },
+    )
+
+
+def _refuse(error: str, description: str) -> Response:
+    return _html(pages.error_page(error, description), status=400)
+
+
+def _authorize_error(error: OAuth2Error) -> Response:
+    if error.redirect_uri:  # the client and redirect URI are trusted: RFC 6749 §4.1.2.1
+        return _server().handle_error_response(None, error)
+    return _refuse(error.error, error.get_error_description())
+
+
+@identity.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    return jsonify(_sandbox().discovery())
+
+
+@identity.get("/.well-known/openid-configuration/jwks")
+def jwks() -> Response:
+    return jsonify(_sandbox().jwks())
+
+
+@identity.get("/connect/authorize")
+def authorize() -> Response:
+    try:
+        grant = _server().get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        return _authorize_error(error)
+    client = grant.request.client
+    pending = _sandbox().state.add_pending(
+        list(request.args.items(multi=True)), client.get_client_id(), grant.request.scope
+    )
+    return _html(pages.sign_in_page(pending.request_id, client.get_client_id(), client.app.Description))
+
+
+@identity.post("/account/login")
+def login() -> Response:
+    sandbox = _sandbox()
+    pending = sandbox.state.find_pending(request.form.get("request_id"))
+    if pending is None:
+        return _refuse(
+            "invalid_request", "This sign-in page expired or was already used. Start again from the application."
+        )
+    client = _server().query_sandbox_client(pending.client_id)
+    assert client is not None
+    username = request.form.get("username", "")
+    user = sandbox.registry.user(username)
+    problem = client.refusal_of_sign_in(user, request.form.get("password", ""))
+    if problem or user is None:
+        page = pages.sign_in_page(pending.request_id, pending.client_id, client.app.Description, problem, username)
+        return _html(page)
+    pending.sign_in = SignIn(user, secrets.token_hex(16).upper(), sandbox.clock.now())
+    words = sandbox.registry.consent_words()
+    return _html(pages.consent_page(pending.request_id, pending.client_id, user.name, pending.scope.split(), words))
+
+
+@identity.post("/connect/consent")
+def consent() -> Response:
+    sandbox = _sandbox()
+    state = sandbox.state
+    with state.lock:
+        pending = state.find_pending(request.form.get("request_id"))
+        if pending is None or pending.sign_in is None:
+            return _refuse(
+                "invalid_request",
+                "This consent page expired or was already answered. Start again from the application.",
+            )
+        del state.pending[pending.request_id]
+    stored = StoredAuthorizationRequest(
+        f"{sandbox.base_url}/id/connect/authorize?{urlencode(pending.query)}", pending.query
+    )
+    server = _server()
+    try:
+        grant = server.get_consent_grant(request=stored, end_user=pending.sign_in)
+    except OAuth2Error as error:
+        return _authorize_error(error)
+    grant_user = pending.sign_in if request.form.get("decision") == "allow" else None
+    return server.create_authorization_response(request=stored, grant_user=grant_user, grant=grant)
+
+
+@identity.post("/connect/token")
+def token() -> Response:
+    with _sandbox().state.lock:
+        response = _server().create_token_response()
+    # RFC 6749 §5.1: token responses are never cached.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@identity.get("/connect/endsession")
+def end_session() -> Response:
+    target = request.args.get("post_logout_redirect_uri")
+    applications = _sandbox().registry.trusted_applications
+    if target and any(target in a.logout_redirect_uris for a in applications):
+        state_param = request.args.get("state")
+        location = target + (("&" if "?" in target else "?") + urlencode({"state": state_param}) if state_param else "")
+        return Response(status=302, headers={"Location": location})
+    return _html(pages.signed_out_page())
