@@ -8,7 +8,8 @@ import logging
 import re
 import secrets
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt
@@ -646,6 +647,46 @@ def test_a_redirect_uri_taken_out_of_the_registration_is_refused_at_the_token_en
     sb.registry = sb.registry.model_copy(update={"trusted_applications": tuple(apps)})
     body = assert_oauth_error(client.post("/id/connect/token", data=portal_exchange(code, verifier)), "invalid_grant")
     assert "ImpersonateLoginUrl" in body["error_description"]
+
+
+# RFC 6749 §5.2 allows only printable ASCII without " and \\ in error_description: other characters are encoded.
+HOSTILE = 'é"\\'
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        (authorize_params(client_id=HOSTILE), "invalid_client"),
+        (authorize_params(redirect_uri=f"http://localhost:8501/{HOSTILE}"), "invalid_redirect_uri"),
+        ([*authorize_params().items(), (HOSTILE, "1"), (HOSTILE, "2")], "invalid_request"),
+    ],
+    ids=["client-id", "redirect-uri", "repeated-name"],
+)
+def test_authorize_quotes_what_the_request_carried_in_its_error(client: httpx.Client, params: Any, error: str) -> None:
+    response = client.get("/id/connect/authorize", params=params)
+    assert_never_redirected(response, error)
+    assert "%C3%A9%22%5C" in response.text
+
+
+def test_a_scope_refused_at_authorize_is_quoted_in_the_redirect(client: httpx.Client) -> None:
+    back = callback_params(client.get("/id/connect/authorize", params=authorize_params(scope=f"read {HOSTILE}")))
+    assert back["error"] == "invalid_scope"
+    assert back["error_description"].startswith("Scope '%C3%A9%22%5C' is not in")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {**SERVICE_FORM, "scope": HOSTILE},
+        [*SERVICE_FORM.items(), (HOSTILE, "1"), (HOSTILE, "2")],
+    ],
+    ids=["scope", "repeated-name"],
+)
+def test_the_token_endpoint_quotes_what_the_request_carried_in_its_error(client: httpx.Client, data: Any) -> None:
+    content = urlencode(data)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/id/connect/token", content=content, headers=headers)
+    assert response.status_code == 400 and "'%C3%A9%22%5C'" in response.json()["error_description"]
 
 
 # --- Client Credentials and the API ---------------------------------------------------------------------

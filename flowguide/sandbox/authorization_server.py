@@ -19,6 +19,7 @@ from flask import Response
 from werkzeug.datastructures import MultiDict
 
 from .access_tokens import AccessTokenIssuer
+from .errors import shown
 from .grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -116,7 +117,7 @@ class SandboxAuthorizationServer(AuthorizationServer):
             return super().get_token_grant(request)
         except UnsupportedGrantTypeError as error:
             error.description = (
-                f"grant_type {request.payload.grant_type!r} is not offered; the supported grants "
+                f"grant_type {shown(request.payload.grant_type or '')} is not offered; the supported grants "
                 "are authorization_code, client_credentials and refresh_token."
             )
             raise

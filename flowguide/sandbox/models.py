@@ -12,6 +12,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
 
+from .errors import shown
 from .registry import RegistryFile, TrustedApplication, User
 
 SUPPORTED_GRANTS = ("authorization_code", "client_credentials", "refresh_token")
@@ -50,14 +51,14 @@ class SandboxClient:
         never = [s for s in requested if s in protocol and not user_signs_in]
         if never:
             raise InvalidScopeError(
-                description=f"Scope {' '.join(never)!r} is never issued with client_credentials: "
+                description=f"Scope {shown(' '.join(never))} is never issued with client_credentials: "
                 "no user signs in, so there is no identity, profile or refresh token."
             )
         # Protocol scopes need no configuration in the Trusted Application; API scopes must be in its Scope.
         not_allowed = [s for s in requested if s not in self.app.scopes and s not in protocol]
         if not_allowed:
             raise InvalidScopeError(
-                description=f"Scope {' '.join(not_allowed)!r} is not in the Trusted Application's "
+                description=f"Scope {shown(' '.join(not_allowed))} is not in the Trusted Application's "
                 f"Scope ({self.app.Scope!r})."
             )
         if requested:

@@ -11,7 +11,7 @@ from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, UnauthorizedClientError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 
-from .errors import InvalidRedirectUriError
+from .errors import InvalidRedirectUriError, shown
 from .models import SUPPORTED_GRANTS, SandboxClient
 from .registry import RegistryFile
 
@@ -21,12 +21,12 @@ def refuse_repeated_parameters(request: OAuth2Request) -> None:
     repeated = [name for name, values in request.payload.datalist.items() if len(values) > 1]
     if repeated:
         raise InvalidRequestError(
-            f"The parameter {repeated[0]!r} is sent more than once; each parameter may appear only once "
+            f"The parameter {shown(repeated[0])} is sent more than once; each parameter may appear only once "
             "(RFC 6749 section 3.1)."
         )
 
 
-def validate_authorization_client(request: OAuth2Request, registry: RegistryFile) -> SandboxClient:
+def validate_authorization_client(request: OAuth2Request, registry: RegistryFile) -> None:
     """The client and its redirect URI, checked before anything could be sent to it (RFC 6749 §4.1.2.1)."""
     client_id = request.payload.client_id
     redirect_uri = request.payload.redirect_uri
@@ -34,7 +34,7 @@ def validate_authorization_client(request: OAuth2Request, registry: RegistryFile
         raise InvalidRequestError("The request has no client_id.")
     application = registry.application(client_id)
     if application is None:
-        raise InvalidClientError(description=f"No Trusted Application has ApplicationUri {client_id!r}.")
+        raise InvalidClientError(description=f"No Trusted Application has ApplicationUri {shown(client_id)}.")
     client = SandboxClient(application, registry)
     if not application.IsEnabled:
         raise UnauthorizedClientError(description=client.refusal_of_grant("authorization_code"))
@@ -42,10 +42,9 @@ def validate_authorization_client(request: OAuth2Request, registry: RegistryFile
         raise InvalidRequestError("The request has no redirect_uri.")
     if not client.check_redirect_uri(redirect_uri):
         raise InvalidRedirectUriError(
-            description=f"The redirect_uri {redirect_uri!r} does not exactly match (case-sensitively) any "
+            description=f"The redirect_uri {shown(redirect_uri)} does not exactly match (case-sensitively) any "
             f"URI in ImpersonateLoginUrl of {client_id!r}, so the sandbox will not send anything to it."
         )
-    return client
 
 
 def validate_token_endpoint_request(request: OAuth2Request, registry: RegistryFile) -> None:

@@ -12,6 +12,7 @@ from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
+from ..errors import shown
 from ..models import AuthorizationCodeRecord, SandboxClient, SignIn
 from ..request_rules import refuse_repeated_parameters
 from ..state import AUTHORIZATION_CODE_LIFETIME, SandboxState
@@ -34,7 +35,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         redirect_uri = self.request.payload.redirect_uri or ""
         if not self.request.client.check_redirect_uri(redirect_uri):
             raise InvalidGrantError(
-                f"The redirect_uri {redirect_uri!r} is no longer in ImpersonateLoginUrl of "
+                f"The redirect_uri {shown(redirect_uri)} is no longer in ImpersonateLoginUrl of "
                 f"{self.request.client.get_client_id()!r}."
             )
 
