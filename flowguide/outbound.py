@@ -240,13 +240,12 @@ class _HostTransport(httpx.HTTPTransport):
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         super().__init__(verify=ssl_context, retries=0)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
-        # httpx takes no network backend, so its pool is replaced by one built the same way with ours.
+        # httpx takes no network backend, so its pool is replaced by one with httpx's limits and ours.
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
             retries=0,
             network_backend=outbound_deadline.DeadlineBackend(),
         )
