@@ -109,8 +109,9 @@ def test_own_network_refused_when_the_server_forbids_it(served: Sandbox, monkeyp
     monkeypatch.setenv(outbound.ALLOW_PRIVATE_ENV, "0")
     at = _connected(served)
     assert not at.exception
+    # The sentence names an address from outside, so it reaches Markdown escaped (it reads the same).
     assert [e.value for e in at.error] == [
-        "127.0.0.1 is a loopback address, and this server does not fetch from its own network."
+        r"127\.0\.0\.1 is a loopback address, and this server does not fetch from its own network\."
     ]
     assert "public https addresses only" in _texts(at)
 
@@ -121,7 +122,7 @@ def test_a_name_resolving_to_cloud_metadata(monkeypatch: pytest.MonkeyPatch) -> 
     at = _click(at, "Connect")
     assert not at.exception
     assert [e.value for e in at.error] == [
-        "acme.my.erp.net (169.254.169.254) is a cloud metadata address, which is never fetched."
+        r"acme\.my\.erp\.net \(169\.254\.169\.254\) is a cloud metadata address, which is never fetched\."
     ]
 
 

@@ -31,7 +31,8 @@ from flowguide.connect import (
 from flowguide.content import brand, docs_url
 from flowguide.pages import ui
 from flowguide.pages.exchange_view import checks_view, exchange_title
-from flowguide.pages.jwt_view import CHECK_ICONS, jwt_view, md_literal, md_text
+from flowguide.pages.inert import md_literal, md_text
+from flowguide.pages.jwt_view import CHECK_ICONS, jwt_view
 from flowguide.tokens import verify
 from flowguide.transcript import Exchange, mask
 
@@ -97,7 +98,7 @@ def _exchange(exchange: Exchange, reveal: bool) -> None:
 def _error(error: StepError, flow: str, step: str) -> None:
     """The provider's error as it gave it, and the product's explanation when its documentation has one."""
     if error.code == "request_failed":
-        st.error(error.description, icon=":material/cloud_off:")
+        st.error(md_text(error.description), icon=":material/cloud_off:")
         return
     status = f"HTTP {error.status} · " if error.status else ""
     said = f": {md_text(error.description)}" if error.description else ""
@@ -148,7 +149,7 @@ def _metadata(provider: Provider) -> None:
     st.subheader("What the provider publishes")
     st.markdown(f"Discovery document: {md_literal(provider.discovery_url)} · issuer {md_literal(provider.issuer)}")
     if provider.jwks_problem:
-        st.warning(provider.jwks_problem, icon=":material/key_off:")
+        st.warning(md_text(provider.jwks_problem), icon=":material/key_off:")
     else:
         keys = provider.jwks.get("keys", []) if provider.jwks else []
         st.caption(f"{len(keys)} signing key{'s' if len(keys) != 1 else ''} fetched from the JWKS.")
@@ -163,7 +164,7 @@ def _metadata(provider: Provider) -> None:
                 )
             )
     with st.expander("The metadata, field by field", icon=":material/table:"):
-        st.dataframe(metadata_rows(provider.document), hide_index=True, use_container_width=True)
+        st.dataframe(metadata_rows(provider.document), hide_index=True, width="stretch")
 
 
 def _client_credentials(provider: Provider, reveal: bool) -> None:
@@ -199,13 +200,60 @@ def _api_call(run: FlowRun, provider: Provider) -> None:
     st.markdown("##### One call to your API with this token (optional)")
     default = "/api/domain/odata/$metadata" if provider.instance != provider.issuer else "/"
     with st.form(f"connect_api_{run.flow}"):
-        path = st.text_input(f"A path on {provider.instance}", value=default, key=f"connect_api_path_{run.flow}")
+        path = st.text_input(
+            f"A path on {md_text(provider.instance)}", value=default, key=f"connect_api_path_{run.flow}"
+        )
         call = st.form_submit_button("Call the API")
     if call:
         try:
             run.call_api(api_url(provider, path))
         except ConnectError as exc:
             st.error(exc.message, icon=":material/error:")
+
+
+def _authorization_form(provider: Provider) -> None:
+    """The application's settings; Build makes a new run that discovers and builds the authorization URL."""
+    with st.form("connect_ac_form"):
+        client_id = st.text_input("Client id (the Trusted Application's ApplicationUri)", key="connect_ac_client_id")
+        redirect_uri = st.text_input("Redirect URI (registered with the application)", key="connect_ac_redirect")
+        secret = st.text_input(
+            "Client secret (only for a Confidential application)", type="password", key="connect_ac_secret"
+        )
+        scope = st.text_input("Scope", value="openid profile offline_access read", key="connect_ac_scope")
+        build = st.form_submit_button("Build the authorization URL", type="primary")
+    if not build:
+        return
+    if not client_id.strip() or not redirect_uri.strip():
+        st.error("Give the client id and the redirect URI registered for it.", icon=":material/error:")
+        return
+    kind = "Confidential" if secret else "Public"
+    app = ClientConfig(
+        client_id.strip(),
+        kind,
+        secret or None,
+        redirect_uri.strip(),
+        scope.strip(),
+        auth_method(provider.document),
+    )
+    run = _new_run(provider, "authorization_code", app)
+    if run.discover().error is None:
+        run.authorization_request()
+
+
+def _callback_form(run: FlowRun) -> None:
+    """Where the visitor pastes the address they landed on; the code is then checked and redeemed."""
+    with st.form("connect_ac_callback"):
+        landed = st.text_input(
+            "The address your browser landed on after signing in",
+            key="connect_ac_landed",
+            placeholder=f"{run.app.redirect_uri}?code=…&state=…",
+        )
+        go = st.form_submit_button("Check the state and exchange the code", type="primary")
+    if go and landed.strip():
+        callback = run.accept_callback(landed)
+        if callback.ok and run.redeem_code().error is None:
+            run.validate()
+        st.rerun()
 
 
 def _authorization_code(provider: Provider, reveal: bool) -> None:
@@ -217,30 +265,7 @@ def _authorization_code(provider: Provider, reveal: bool) -> None:
     if flow_support(provider.document, "authorization_code")[0].ok is not True:
         st.error("The provider publishes no authorization_endpoint, so there is nowhere to sign in.")
         return
-    with st.form("connect_ac_form"):
-        client_id = st.text_input("Client id (the Trusted Application's ApplicationUri)", key="connect_ac_client_id")
-        redirect_uri = st.text_input("Redirect URI (registered with the application)", key="connect_ac_redirect")
-        secret = st.text_input(
-            "Client secret (only for a Confidential application)", type="password", key="connect_ac_secret"
-        )
-        scope = st.text_input("Scope", value="openid profile offline_access read", key="connect_ac_scope")
-        build = st.form_submit_button("Build the authorization URL", type="primary")
-    if build:
-        if not client_id.strip() or not redirect_uri.strip():
-            st.error("Give the client id and the redirect URI registered for it.", icon=":material/error:")
-        else:
-            kind = "Confidential" if secret else "Public"
-            app = ClientConfig(
-                client_id.strip(),
-                kind,
-                secret or None,
-                redirect_uri.strip(),
-                scope.strip(),
-                auth_method(provider.document),
-            )
-            run = _new_run(provider, "authorization_code", app)
-            if run.discover().error is None:
-                run.authorization_request()
+    _authorization_form(provider)
     run = _run("authorization_code")
     if run is None:
         return
@@ -250,18 +275,7 @@ def _authorization_code(provider: Provider, reveal: bool) -> None:
         return
     _authorization_url(start.values, reveal)
     if not any(r.step == "callback" for r in run.results):
-        with st.form("connect_ac_callback"):
-            landed = st.text_input(
-                "The address your browser landed on after signing in",
-                key="connect_ac_landed",
-                placeholder=f"{run.app.redirect_uri}?code=…&state=…",
-            )
-            go = st.form_submit_button("Check the state and exchange the code", type="primary")
-        if go and landed.strip():
-            callback = run.accept_callback(landed)
-            if callback.ok and run.redeem_code().error is None:
-                run.validate()
-            st.rerun()
+        _callback_form(run)
         return
     _tokens(run, provider, reveal)
     if run.tokens.refresh_token and st.button("Refresh the tokens", icon=":material/refresh:"):
@@ -314,7 +328,7 @@ with st.form("connect_form"):
     st.text_input("Instance, issuer or discovery URL", key="connect_instance", placeholder=EXAMPLE)
     st.form_submit_button("Connect", type="primary", on_click=_connect)
 if error := st.session_state.get("connect_error"):
-    st.error(error, icon=":material/cloud_off:")
+    st.error(md_text(error), icon=":material/cloud_off:")
 
 provider = _provider()
 if provider is not None:

@@ -16,7 +16,8 @@ import streamlit as st
 
 from flowguide.client import Check, StepError
 from flowguide.content import Mistake, Parameter
-from flowguide.pages.jwt_view import CHECK_ICONS, md_literal, md_text
+from flowguide.pages.inert import md_literal, md_text
+from flowguide.pages.jwt_view import CHECK_ICONS
 from flowguide.sandbox.pages import SCOPE_WORDS
 from flowguide.simulation import PkceComputation
 from flowguide.transcript import Exchange, mask, mask_values
@@ -32,17 +33,6 @@ STANDALONE_HINT = (
 def shown_secret(value: str, reveal: bool) -> str:
     """A credential as a code span: masked unless the visitor chose to reveal secrets."""
     return md_literal(value if reveal else mask(value)) if value else "_(none)_"
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(abs(seconds))
-    if seconds >= 2 * 86400:
-        return f"{seconds // 86400} days"
-    if seconds >= 2 * 3600:
-        return f"{seconds // 3600} hours"
-    if seconds >= 120:
-        return f"{seconds // 60} minutes"
-    return f"{seconds} seconds"
 
 
 def moment(timestamp: float) -> str:
@@ -119,7 +109,7 @@ def error_view(error: StepError, mistake: Mistake | None) -> None:
     said = f": {md_text(error.description)}" if error.description else ""
     if error.expected:
         st.info(
-            f"Refused, as this step sets out to show: {status}`{error.code}`{said}",
+            f"Refused, as this step sets out to show: {status}{md_literal(error.code)}{said}",
             icon=":material/check_circle:",
         )
         return
@@ -131,7 +121,7 @@ def error_view(error: StepError, mistake: Mistake | None) -> None:
             icon=":material/password:",
         )
         return
-    st.error(f"{status}`{error.code}`{said}", icon=":material/error:")
+    st.error(f"{status}{md_literal(error.code)}{said}", icon=":material/error:")
     if mistake is not None and mistake.error == error.code:
         mistake_explained(mistake)
 

@@ -6,47 +6,18 @@ escaped before it reaches Markdown, so a claim cannot inject links, images or fo
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from flowguide.claims import claims
+from flowguide.pages.inert import md_text
 from flowguide.tokens import ClaimExplanation, DecodedToken, Verification, decode, explain, token_kind
 from flowguide.transcript import mask
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^])")
 CHECK_ICONS = {
     True: ":green[:material/check_circle:]",
     False: ":red[:material/cancel:]",
     None: ":grey[:material/remove:]",
 }
-MAX_SHOWN_VALUE = 300
-_LINKABLE = re.compile(r"://|www\.|@", re.IGNORECASE)
-
-
-def md_escape(text: str) -> str:
-    """Untrusted text made literal for st.markdown / st.table (every Markdown character escaped)."""
-    flat = " ".join(str(text).split())
-    if len(flat) > MAX_SHOWN_VALUE:
-        flat = flat[:MAX_SHOWN_VALUE] + " …"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
-
-
-def md_literal(text: str) -> str:
-    """Untrusted text as a code span: nothing inside is Markdown, and URLs and emails are not linked."""
-    flat = " ".join(str(text).split())[:MAX_SHOWN_VALUE]
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    return f"{fence} {flat} {fence}"
-
-
-def md_text(text: str) -> str:
-    """Untrusted text for Markdown: escaped word by word, URL- or email-like words as code spans."""
-    # GFM turns URLs and email addresses into links even when escaped; a code span keeps them inert.
-    flat = " ".join(str(text).split())
-    if len(flat) > MAX_SHOWN_VALUE:
-        flat = flat[:MAX_SHOWN_VALUE] + " …"
-    return " ".join(md_literal(w) if _LINKABLE.search(w) else md_escape(w) for w in flat.split(" "))
 
 
 def _meaning(row: ClaimExplanation) -> str:
@@ -58,11 +29,11 @@ def _meaning(row: ClaimExplanation) -> str:
 
 
 def _table(rows: list[ClaimExplanation], label: str) -> None:
-    # Known names are identifiers from content/claims.yaml, safe inside a code span; others are escaped.
+    # Known names are identifiers from content/claims.yaml; others (and every value) come from the token.
     st.table(
         [
             {
-                "Field": f"`{r.name}`" if r.known else md_escape(r.name),
+                "Field": f"`{r.name}`" if r.known else md_text(r.name),
                 "Value": md_text(r.rendered),
                 "What it means": _meaning(r) if r.known else f"_{r.meaning}_",
             }

@@ -13,6 +13,7 @@ import streamlit as st
 from flowguide import outbound
 from flowguide.content import brand
 from flowguide.pages import ui
+from flowguide.pages.inert import md_text
 from flowguide.pages.jwt_view import jwt_view
 from flowguide.pages.session import get_sandbox
 from flowguide.tokens import Verification, verify
@@ -69,7 +70,7 @@ def _jwks_from_url(url: str) -> dict[str, Any] | None:
         if "keys" not in document and isinstance(document.get("jwks_uri"), str):
             document = outbound.fetch_json(document["jwks_uri"])
     except outbound.OutboundError as exc:
-        st.error(str(exc), icon=":material/cloud_off:")
+        st.error(md_text(exc.message), icon=":material/cloud_off:")
         return None
     st.session_state["tokens_jwks"] = (url, document)
     return document

@@ -1,0 +1,201 @@
+"""The simulator's views of a run: one step and what it did, the tokens, the hybrid lanes, the outcome.
+
+The page (flowguide/pages/simulator.py) owns the buttons and the session; these only draw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from flowguide import content, diagrams
+from flowguide.client import DEFAULT_AUDIENCE, StepResult
+from flowguide.pages import exchange_view as xv
+from flowguide.pages.inert import md_text
+from flowguide.pages.jwt_view import CHECK_ICONS, jwt_view
+from flowguide.simulation import HYBRID_LANES, Simulation, pkce_computation
+from flowguide.tokens import verify
+
+LANE_TITLES = {
+    "web app": "Web app · signs David in, acts as David",
+    "service": "Nightly service · acts as its System User",
+}
+SCOPE_ABILITIES = {"read": "read rows (GET)", "update": "create and change rows (POST, PATCH)"}
+
+
+def token_views(sim: Simulation, tokens: list[tuple[str, str, str]], key: str) -> None:
+    """Each JWT decoded, explained and verified against this sandbox's JWKS."""
+    tokens = [t for t in tokens if t[1]]
+    if not tokens:
+        return
+    st.markdown("**The tokens, decoded and verified**")
+    now = sim.now()
+    jwks = sim.sandbox.jwks()
+    for tab, (label, token, audience) in zip(st.tabs([t[0] for t in tokens]), tokens, strict=True):
+        with tab:
+            verification = verify(token, jwks, issuer=sim.sandbox.issuer, audience=audience, now=now)
+            jwt_view(
+                token,
+                key=f"{key}_{label.replace(' ', '_').lower()}",
+                now=now,
+                verification=verification,
+                source="this session's sandbox JWKS",
+            )
+
+
+def _tokens_of(sim: Simulation, values: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        ("Access token", values.get("access_token", ""), DEFAULT_AUDIENCE),
+        ("ID token", values.get("id_token", ""), sim.app.client_id),
+    ]
+
+
+def _pkce_and_state(values: dict[str, Any], reveal: bool) -> None:
+    if "code_challenge" in values:
+        verifier = values.get("code_verifier", "")
+        xv.pkce_view(pkce_computation(verifier, values["code_challenge"]) if verifier else None, reveal=reveal)
+    if "state_sent" in values:
+        xv.state_view(values["state_sent"], values.get("state_returned", ""))
+
+
+def _tokens_got(sim: Simulation, result: StepResult, reveal: bool) -> None:
+    """The token response and, where no validate step follows, the tokens themselves."""
+    values = result.values
+    if values.get("access_token") and "token_type" in values:
+        issued_at = values.get("access_token_claims", {}).get("iat", sim.now())  # when this token was made
+        xv.token_response_view(values, reveal=reveal, issued_at=issued_at)
+        if "validate" not in sim.steps:
+            token_views(sim, _tokens_of(sim, values), f"sim_{result.step}")
+    elif values.get("forwarded_from"):
+        st.warning(f"No token request: the job got its token from {values['forwarded_from']}.")
+    if result.step == "validate":
+        tokens = sim.run.service_tokens if sim.flow == "client_credentials" else sim.run.auth.tokens
+        token_views(
+            sim,
+            [("Access token", tokens.access_token, DEFAULT_AUDIENCE), ("ID token", tokens.id_token, sim.app.client_id)],
+            "sim_validate",
+        )
+
+
+def step_view(sim: Simulation, index: int, result: StepResult, reveal: bool) -> None:
+    """One step as it ran: the narrative, its error, its moving parts, checks and the exchanges."""
+    step = content.flows()[sim.flow].step(result.step)
+    assert step is not None  # the client's step ids are the narrative's (checked by the client tests)
+    lane = sim.lane_of(result.step)
+    st.subheader(f"{index + 1}. {step.title}")
+    if lane:
+        st.markdown(f":blue-badge[{LANE_TITLES[lane]}]")
+    if not sim.at_latest:
+        st.info(
+            f"You are looking back at step {index + 1}. The sandbox is not rewound: a code already redeemed "
+            "stays redeemed. Next moves forward again; Reset starts over.",
+            icon=":material/history:",
+        )
+    st.markdown(step.narrative)
+    if result.error is not None:
+        xv.error_view(result.error, sim.mistake_entry())
+    _pkce_and_state(result.values, reveal)
+    _tokens_got(sim, result, reveal)
+    if "rows" in result.values and result.exchanges:
+        claims = sim.lane_claims(lane or ("service" if sim.flow == "client_credentials" else "web app"))
+        xv.api_result_view(result.exchanges[-1], result.values["rows"], xv.who_acts(claims))
+    xv.checks_view(result.checks)
+    st.markdown("**What crossed the wire**")
+    arrived_at = sim.run.auth.location if result.step.endswith("callback") else ""
+    xv.exchanges_view(result.exchanges, reveal=reveal, arrived_at=arrived_at)
+    xv.parameters_view(step.parameters)
+    xv.links_view([(r.ref, r.url) for r in step.rfc] + [(d.title, d.url) for d in step.docs])
+
+
+def before_start(sim: Simulation) -> None:
+    """What Next will do first, and the mistake this run makes, if any."""
+    narrative = content.flows()[sim.flow]
+    first = narrative.steps[0]
+    st.subheader("Ready")
+    st.markdown(
+        f"{narrative.summary}\n\nThe application is `{sim.app.client_id}`. Press **Next** to run step 1, "
+        f"*{first.title}*: the client sends a real request to your own sandbox identity service and the "
+        "exchange appears here."
+    )
+    mistake = sim.mistake_entry()
+    if mistake is not None:
+        steps = [s.id for s in narrative.steps]
+        at = steps.index(mistake.step) + 1
+        st.warning(
+            f"**Mistake: {mistake.title}.** {mistake.wrong} Watch step {at}, *{narrative.step(mistake.step).title}*.",
+            icon=":material/bug_report:",
+        )
+
+
+def outcome(sim: Simulation) -> None:
+    """How the run ended, once it has and the latest step is shown."""
+    if not (sim.finished and sim.at_latest):
+        return
+    if sim.succeeded:
+        st.success(
+            "Done: every step ran against your sandbox and the API answered **200 OK**. "
+            "Back shows earlier steps; Reset runs it again with a fresh sandbox.",
+            icon=":material/task_alt:",
+        )
+    elif (error := sim.run.error) is not None:
+        stopped = sim.results[-1].step
+        title = content.flows()[sim.flow].step(stopped).title
+        st.error(
+            f"The run stopped at step {len(sim.results)}, *{title}*, with `{error.code}`. Reset to start again.",
+            icon=":material/block:",
+        )
+
+
+def _lane_steps(sim: Simulation, steps: tuple[str, ...], done: dict[str, StepResult]) -> str:
+    lines = []
+    for step_id in steps:
+        title = content.flows()["hybrid"].step(step_id).title.split(": ", 1)[-1]
+        title = title[:1].upper() + title[1:]
+        result = done.get(step_id)
+        mark = CHECK_ICONS[None] if result is None else CHECK_ICONS[result.ok]
+        here = " ← shown" if sim.current is not None and sim.current.step == step_id else ""
+        lines.append(f"- {mark} {title}{here}")
+    return "\n".join(lines)
+
+
+def _lane_facts(sim: Simulation, lane: str, claims: dict[str, Any], api: StepResult | None) -> str:
+    granted = claims.get("scope", "")
+    scope = " ".join(granted) if isinstance(granted, list) else str(granted)
+    abilities = [SCOPE_ABILITIES[s] for s in scope.split() if s in SCOPE_ABILITIES]
+    refresh = (
+        "Has a refresh token: renews without David"
+        if sim.lane_refresh_token(lane)
+        else "No refresh token: asks again with its secret when it needs one"
+    )
+    facts = [
+        f"Token acts as **{md_text(xv.who_acts(claims))}**",
+        f"May {', '.join(abilities) or 'do nothing at the API'} (scope {md_text(scope)})",
+        refresh,
+    ]
+    if api is not None and api.exchanges:
+        facts.append(f"API answered **{api.exchanges[-1].status} {api.exchanges[-1].reason}**")
+    return "\n".join(f"- {fact}" for fact in facts)
+
+
+def lanes(sim: Simulation) -> None:
+    """The hybrid application's two parts side by side: what each holds and may do at the API."""
+    done = {r.step: r for r in sim.results}
+    for column, (lane, steps) in zip(st.columns(2, border=True), HYBRID_LANES.items(), strict=True):
+        with column:
+            st.markdown(f"**{LANE_TITLES[lane]}**")
+            st.markdown(_lane_steps(sim, steps, done))
+            claims = sim.lane_claims(lane)
+            if not claims:
+                st.caption("No token yet.")
+                continue
+            st.markdown(_lane_facts(sim, lane, claims, done.get(steps[-1])))
+
+
+def arrows_of_step(flow: str, step: str) -> None:
+    """The highlighted arrows in words, readable however small the chart is drawn."""
+    spec = diagrams.load_spec(flow)
+    words = diagrams.text_alternative(spec)
+    mine = [line for line, message in zip(words, spec.messages, strict=True) if message.step == step]
+    if mine:
+        st.markdown("**This step on the diagram**\n" + "\n".join(f"- {md_text(line)}" for line in mine))
