@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from flowguide import content, outbound
 from flowguide.client import FLOW_STEPS
 from flowguide.guide import guide_content, parse_answers
+from flowguide.tokens import decode
 
 SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -40,6 +41,10 @@ nasty = st.one_of(
     ),
 )
 QUESTION_IDS = [q.id for q in guide_content().questions]
+NO_DOTS = (
+    "This has no dots, so it is not a JWT: it looks like an opaque (reference) token, "
+    "which only the server that issued it can read."
+)
 
 
 def assert_clean(at) -> None:
@@ -109,13 +114,53 @@ def test_token_inspector_drops_tokens_from_the_url(params: dict[str, str]) -> No
         assert any("URL" in w.value or "url" in w.value for w in at.warning)
 
 
+def inspected(text: str):
+    """Paste ``text`` into the token box and press Inspect, as a visitor would; the rerun has finished."""
+    at = run_page("tokens")
+    at.text_area(key="tokens_input").input(text)
+    next(b for b in at.button if b.label == "Inspect").click()
+    at.run()
+    assert_clean(at)
+    # Inspect really ran: what was pasted is the token the page now shows.
+    assert "tokens_current" in at.session_state, "the form was not submitted"
+    assert at.session_state["tokens_current"] == text
+    return at
+
+
 @SLOW
 @given(nasty)
 def test_token_inspector_pasted_text(text: str) -> None:
-    at = run_page("tokens")
-    at.text_area(key="tokens_input").input(text)
-    at.button[0].click().run() if not at.get("form_submit_button") else None
-    assert_clean(at)
+    at = inspected(text)
+    decoded = decode(text)
+    if decoded.ok:
+        assert at.table, "a token that decodes is shown field by field"
+    else:
+        # One short sentence says what is wrong with it, and nothing else is shown.
+        assert [e.value for e in at.error] == [decoded.problem]
+        assert len(decoded.problem) < 200 and "Traceback" not in decoded.problem
+        assert not at.table
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Paste a token first: the box is empty."),
+        (" ", "Paste a token first: the box is empty."),
+        ("<script>alert(1)</script>", NO_DOTS),
+        ("[x](javascript:alert(1))", NO_DOTS),
+        ("a" * 5000, NO_DOTS),
+        (
+            "../../etc/passwd",
+            "This has five parts, so it is an encrypted JWT (JWE): only the holder of the decryption key can read it.",
+        ),
+        ("a.b.c", "The header is not valid base64url (only letters, digits, - and _ may appear)."),
+        ("e30.W10.sig", "The payload is JSON but not an object (it must be {...})."),
+    ],
+)
+def test_token_inspector_says_what_is_wrong_with_a_paste(text: str, message: str) -> None:
+    at = inspected(text)
+    assert [e.value for e in at.error] == [message]
+    assert not at.table
 
 
 @SLOW
