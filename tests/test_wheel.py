@@ -192,11 +192,6 @@ def test_the_flowguide_command_serves_the_app(site: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.wheel
-@pytest.mark.xfail(
-    strict=True,
-    reason="flowguide/pages/ link pages as 'flowguide/pages/x.py', relative to app.py; the installed entry script "
-    "is flowguide/streamlit_app.py, so st.page_link needs Path(__file__).parent / 'x.py'",
-)
 def test_every_installed_page_runs_without_an_exception(site: Path, tmp_path: Path) -> None:
     seen = run_probe(site, tmp_path, PAGES_PROBE, *PAGES)
     assert seen["home"]["titles"] == ["How apps sign in to ERP.net"]

@@ -94,7 +94,7 @@ with more:
         st.markdown("**Read more**")
         st.markdown("\n".join(f"- {link}" for link in links))
     st.page_link(
-        "flowguide/pages/simulator.py",
+        ui.page("simulator"),
         label="Run this live",
         icon=":material/play_circle:",
         query_params={"flow": position.flow},

@@ -95,20 +95,20 @@ def show_recommendation(rec: Recommendation) -> None:
         label = flow_titles[flow]
         walk, run = st.columns(2)
         walk.page_link(
-            "flowguide/pages/flows.py",
+            ui.page("flows"),
             label=f"Walk through {label}",
             icon=":material/timeline:",
             query_params={"flow": flow},
         )
         run.page_link(
-            "flowguide/pages/simulator.py",
+            ui.page("simulator"),
             label=f"Run {label} live",
             icon=":material/play_circle:",
             query_params={"flow": flow},
         )
     if rec.flow == "hybrid":
         st.page_link(
-            "flowguide/pages/simulator.py",
+            ui.page("simulator"),
             label="Run both parts side by side",
             icon=":material/view_column_2:",
             query_params={"flow": "hybrid"},
@@ -145,7 +145,7 @@ with result_col:
 
     if recommendation.complete:
         st.page_link(
-            "flowguide/pages/review.py",
+            ui.page("review"),
             label="Design review document for these answers",
             icon=":material/description:",
             query_params=review_query(answers),

@@ -16,10 +16,10 @@ st.markdown(
 st.markdown(f"Based on the [{name} authentication documentation]({docs_url('tldr-authentication-flows.md')}).")
 
 start = st.columns(4)
-start[0].page_link("flowguide/pages/guide.py", label="Which flow do I need?", icon=":material/alt_route:")
-start[1].page_link("flowguide/pages/flows.py", label="Walk through a flow", icon=":material/timeline:")
-start[2].page_link("flowguide/pages/simulator.py", label="Run a flow live", icon=":material/play_circle:")
-start[3].page_link("flowguide/pages/tokens.py", label="Inspect a token", icon=":material/token:")
+start[0].page_link(ui.page("guide"), label="Which flow do I need?", icon=":material/alt_route:")
+start[1].page_link(ui.page("flows"), label="Walk through a flow", icon=":material/timeline:")
+start[2].page_link(ui.page("simulator"), label="Run a flow live", icon=":material/play_circle:")
+start[3].page_link(ui.page("tokens"), label="Inspect a token", icon=":material/token:")
 
 st.markdown("### The whole picture")
 st.markdown(

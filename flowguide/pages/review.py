@@ -12,7 +12,7 @@ for notice in review.notices:
 
 back, md_col, html_col = st.columns([2, 1, 1], vertical_alignment="center")
 back.page_link(
-    "flowguide/pages/guide.py",
+    ui.page("guide"),
     label="Change the answers in the decision guide",
     icon=":material/arrow_back:",
     query_params=review.answers,

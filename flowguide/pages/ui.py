@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from flowguide import diagrams
 from flowguide.links import app_link, markdown_link
+
+# Page files are named from here, not from the entry script, which differs between a checkout and a wheel.
+PAGES_DIR = Path(__file__).resolve().parent
+
+
+def page(name: str) -> Path:
+    """The file of one page, for st.page_link, wherever the app was started from."""
+    return PAGES_DIR / f"{name}.py"
+
 
 LEGEND = (
     "Solid arrow: request · dashed: response · dotted: redirect (the browser is sent on). "
