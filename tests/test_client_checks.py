@@ -231,3 +231,31 @@ def test_the_demo_applications_come_from_the_registry() -> None:
     assert apps["com.example/web-portal"].redirect_uri == "http://localhost:8501/callback"
     assert apps["com.example/spa"].client_secret is None and apps["com.example/spa"].client_type == "Public"
     assert config.mistake_apps()["disabled_application"].client_id == "com.example/legacy-report"
+
+
+# --- one verdict: the simulator's token panels judge as the client did -----------------------------------
+
+
+def test_the_simulators_token_panels_give_the_clients_own_verdict() -> None:
+    from flowguide.pages.step_view import _expectations
+    from flowguide.simulation import Simulation
+    from flowguide.tokens import verify
+
+    sim = Simulation(Sandbox(), "authorization_code")
+    while sim.run.next_step != "validate":
+        sim.next()
+    sim.run.auth.nonce = "not-the-nonce-sent"  # one check the client must fail, and so must the panel
+    validate = sim.next()
+    client = {c.name: c.passed for c in validate.checks}
+    jwks = sim.sandbox.jwks()
+    for label, token in (
+        ("access token", sim.run.auth.tokens.access_token),
+        ("ID token", sim.run.auth.tokens.id_token),
+    ):
+        panel = verify(
+            token, jwks, sim.sandbox.issuer, now=sim.now(), **_expectations(sim, label.replace("access", "Access"))
+        )
+        assert {f"{label}: {c.name}": c.passed for c in panel.checks} == {
+            k: v for k, v in client.items() if k.startswith(f"{label}: ")
+        }
+    assert client["ID token: nonce"] is False

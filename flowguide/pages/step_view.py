@@ -24,17 +24,18 @@ LANE_TITLES = {
 SCOPE_ABILITIES = {"read": "read rows (GET)", "update": "create and change rows (POST, PATCH)"}
 
 
-def token_views(sim: Simulation, tokens: list[tuple[str, str, str]], key: str) -> None:
-    """Each JWT decoded, explained and verified against this sandbox's JWKS."""
+def token_views(sim: Simulation, tokens: list[tuple[str, str]], key: str) -> None:
+    """Each JWT decoded, explained and judged by the same verifier, with the same expectations, as the client."""
     tokens = [t for t in tokens if t[1]]
     if not tokens:
         return
     st.markdown("**The tokens, decoded and verified**")
     now = sim.now()
     jwks = sim.sandbox.jwks()
-    for tab, (label, token, audience) in zip(st.tabs([t[0] for t in tokens]), tokens, strict=True):
+    for tab, (label, token) in zip(st.tabs([t[0] for t in tokens]), tokens, strict=True):
         with tab:
-            verification = verify(token, jwks, issuer=sim.sandbox.issuer, audience=audience, now=now)
+            expected = _expectations(sim, label)
+            verification = verify(token, jwks, issuer=sim.sandbox.issuer, now=now, **expected)
             jwt_view(
                 token,
                 key=f"{key}_{label.replace(' ', '_').lower()}",
@@ -44,11 +45,16 @@ def token_views(sim: Simulation, tokens: list[tuple[str, str, str]], key: str) -
             )
 
 
-def _tokens_of(sim: Simulation, values: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return [
-        ("Access token", values.get("access_token", ""), DEFAULT_AUDIENCE),
-        ("ID token", values.get("id_token", ""), sim.app.client_id),
-    ]
+def _expectations(sim: Simulation, label: str) -> dict[str, Any]:
+    """What the client expects of this token (back_channel.validate), so the page shows the client's verdict."""
+    if label == "ID token":
+        nonce = None if sim.run.auth.refreshed else sim.run.auth.nonce
+        return {"audience": sim.app.client_id, "kind": "id", "nonce": nonce}
+    return {"audience": DEFAULT_AUDIENCE, "kind": "access"}
+
+
+def _tokens_of(values: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("Access token", values.get("access_token", "")), ("ID token", values.get("id_token", ""))]
 
 
 def _pkce_and_state(values: dict[str, Any], reveal: bool) -> None:
@@ -66,16 +72,12 @@ def _tokens_got(sim: Simulation, result: StepResult, reveal: bool) -> None:
         issued_at = values.get("access_token_claims", {}).get("iat", sim.now())  # when this token was made
         xv.token_response_view(values, reveal=reveal, issued_at=issued_at)
         if "validate" not in sim.steps:
-            token_views(sim, _tokens_of(sim, values), f"sim_{result.step}")
+            token_views(sim, _tokens_of(values), f"sim_{result.step}")
     elif values.get("forwarded_from"):
         st.warning(f"No token request: the job got its token from {values['forwarded_from']}.")
     if result.step == "validate":
         tokens = sim.run.service_tokens if sim.flow == "client_credentials" else sim.run.auth.tokens
-        token_views(
-            sim,
-            [("Access token", tokens.access_token, DEFAULT_AUDIENCE), ("ID token", tokens.id_token, sim.app.client_id)],
-            "sim_validate",
-        )
+        token_views(sim, [("Access token", tokens.access_token), ("ID token", tokens.id_token)], "sim_validate")
 
 
 def step_view(sim: Simulation, index: int, result: StepResult, reveal: bool) -> None:
