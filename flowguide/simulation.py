@@ -26,6 +26,7 @@ from flowguide.client import (
     FlowRun,
     StepResult,
     UserCredentials,
+    steps,
     unverified_claims,
 )
 from flowguide.pkce import S256_FORMULA
@@ -42,14 +43,10 @@ APP_NAMES: dict[str, str] = {
     "com.example/nightly-sync": "Nightly sync service",
     "com.example/legacy-report": "Legacy reporting job",
 }
-# Steps where the browser shows the identity service's own pages and the visitor answers them.
-SIGN_IN_STEPS = frozenset({"sign_in", "user_sign_in"})
-CONSENT_STEPS = frozenset({"consent", "user_consent"})
-# The two parts of a hybrid application, and the steps each of them takes.
-HYBRID_LANES: dict[str, tuple[str, ...]] = {
-    "web app": ("user_authorize", "user_sign_in", "user_consent", "user_callback", "user_token", "user_api_call"),
-    "service": ("service_token", "service_api_call"),
-}
+# The step ids come from the client's step tables (checked against content/flows/ when built).
+SIGN_IN_STEPS = steps.SIGN_IN_STEPS
+CONSENT_STEPS = steps.CONSENT_STEPS
+HYBRID_LANES: dict[str, tuple[str, ...]] = steps.lanes("hybrid")
 ONE_HOUR = 3600
 
 

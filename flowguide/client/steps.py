@@ -26,6 +26,8 @@ Action = Callable[["FlowRun", "StepResult"], None]
 class Step:
     id: str
     action: Action
+    # In the hybrid, which of the solution's two applications takes the step.
+    lane: str | None = None
 
 
 def _discover(actor: str) -> Action:
@@ -117,6 +119,8 @@ def _hybrid_service_api_call(run: FlowRun, r: StepResult) -> None:
             back.service_call_checks(run, r, token)
 
 
+WEB_APP, SERVICE = "web app", "service"
+
 _TABLES: dict[str, tuple[Step, ...]] = {
     "authorization_code": (
         Step("discovery", _discover("app")),
@@ -136,14 +140,14 @@ _TABLES: dict[str, tuple[Step, ...]] = {
     ),
     "hybrid": (
         Step("discovery", _hybrid_discovery),
-        Step("user_authorize", _authorize),
-        Step("user_sign_in", _sign_in),
-        Step("user_consent", _consent),
-        Step("user_callback", _callback),
-        Step("user_token", _token),
-        Step("user_api_call", _user_api_call),
-        Step("service_token", _hybrid_service_token),
-        Step("service_api_call", _hybrid_service_api_call),
+        Step("user_authorize", _authorize, WEB_APP),
+        Step("user_sign_in", _sign_in, WEB_APP),
+        Step("user_consent", _consent, WEB_APP),
+        Step("user_callback", _callback, WEB_APP),
+        Step("user_token", _token, WEB_APP),
+        Step("user_api_call", _user_api_call, WEB_APP),
+        Step("service_token", _hybrid_service_token, SERVICE),
+        Step("service_api_call", _hybrid_service_api_call, SERVICE),
     ),
     "refresh": (
         Step("initial_tokens", _initial_tokens),
@@ -166,3 +170,21 @@ def flow_table(flow: str) -> tuple[Step, ...]:
 
 def flows() -> tuple[str, ...]:
     return tuple(_TABLES)
+
+
+def _steps_doing(action: Action) -> frozenset[str]:
+    return frozenset(s.id for table in _TABLES.values() for s in table if s.action is action)
+
+
+# Where the browser shows the identity service's own pages and the person answers them.
+SIGN_IN_STEPS = _steps_doing(_sign_in)
+CONSENT_STEPS = _steps_doing(_consent)
+
+
+def lanes(flow: str) -> dict[str, tuple[str, ...]]:
+    """The applications of a solution (the hybrid's two) and the steps each takes; {} for one application."""
+    found: dict[str, tuple[str, ...]] = {}
+    for step in _TABLES[flow]:
+        if step.lane:
+            found[step.lane] = (*found.get(step.lane, ()), step.id)
+    return found
