@@ -18,6 +18,7 @@ from pydantic import Field, StrictStr
 from flowguide import outbound
 from flowguide.client import DEFAULT_AUDIENCE, ClientConfig, FlowRun
 from flowguide.content import CONTENT_DIR, DocLink, Model, load_file
+from flowguide.text import without_bidi
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 # An instance's identity service lives under /id (auth/client-libraries.md).
@@ -224,7 +225,7 @@ def metadata_rows(doc: dict[str, Any]) -> list[dict[str, str]]:
     for key, used_for in METADATA_FIELDS:
         value = doc.get(key)
         shown = " ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
-        rows.append({"field": key, "value": shown or "missing", "used for": used_for})
+        rows.append({"field": key, "value": without_bidi(shown) or "missing", "used for": used_for})
     return rows
 
 

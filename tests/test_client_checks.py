@@ -259,3 +259,14 @@ def test_the_simulators_token_panels_give_the_clients_own_verdict() -> None:
             k: v for k, v in client.items() if k.startswith(f"{label}: ")
         }
     assert client["ID token: nonce"] is False
+
+
+def test_the_connect_metadata_table_shows_no_bidi_controls() -> None:
+    from flowguide.connect import metadata_rows
+
+    rows = metadata_rows(
+        {"issuer": "https://acme.example/id\u202egpj.exe", "scopes_supported": ["read\u2066", "update"]}
+    )
+    values = {r["field"]: r["value"] for r in rows}
+    assert values["issuer"] == "https://acme.example/idgpj.exe"
+    assert values["scopes_supported"] == "read update"

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import re
 
+from flowguide.text import without_bidi
+
 MAX_SHOWN_VALUE = 300
 # Every character CommonMark lets a backslash escape that could start or end a construct here.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^])")
 # GFM links URLs and email addresses even when escaped, and Streamlit turns :name: words into icons,
 # emoji or its logo from the parsed text; a code span keeps such words inert.
 _LINKABLE = re.compile(r"://|www\.|@|:[A-Za-z_+-][^\s:]*:", re.IGNORECASE)
+
+
 # Unicode TR9's embeddings, overrides, isolates and marks: they reorder how the text around them reads.
-_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def without_bidi(text: str) -> str:
-    """The text without bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)."""
-    return _BIDI_CONTROLS.sub("", text)
-
-
 def _flat(text: object) -> str:
     """One line, no bidi controls, at most MAX_SHOWN_VALUE characters (then an ellipsis)."""
     flat = " ".join(without_bidi(str(text)).split())
