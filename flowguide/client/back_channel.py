@@ -41,6 +41,13 @@ def token_request(
     return None, ex
 
 
+def _refusal(ex: Exchange) -> StepError:
+    """Why a token request bought no token: the error it carries, or (RFC 6749 §5.1) the access_token it lacks."""
+    return error_of(ex) or StepError(
+        "invalid_response", "The token endpoint answered without an access_token.", ex.status
+    )
+
+
 def _expires_in(body: dict[str, Any]) -> int:
     value = body.get("expires_in", 0) or 0
     try:
@@ -82,7 +89,7 @@ def redeem_code(run: FlowRun, r: StepResult, app: ClientConfig) -> None:
     r.values |= {"code": a.code, "code_verifier": a.sent_verifier}
     body, ex = token_request(run, r, form, app, actor_of(app), "code for tokens")
     if body is None:
-        r.error = error_of(ex)
+        r.error = _refusal(ex)
         return
     store_tokens(r, body, a.tokens)
     run.mistake.after_code_redeemed(run, r, form)
@@ -104,7 +111,7 @@ def client_credentials(run: FlowRun, r: StepResult, app: ClientConfig) -> None:
     r.values["scope_requested"] = app.scope
     body, ex = token_request(run, r, form, app, "service", "token request")
     if body is None:
-        r.error = error_of(ex)
+        r.error = _refusal(ex)
         return
     store_tokens(r, body, run.service_tokens)
     r.check("no refresh token (Client Credentials asks again instead)", not run.service_tokens.refresh_token)
@@ -125,7 +132,7 @@ def redeem_refresh_token(
         expect_refusal(r, ex, expect)
         return
     if body is None:
-        r.error = error_of(ex)
+        r.error = _refusal(ex)
         return
     run.old_refresh_token = refresh_token
     run.auth.refreshed = True

@@ -1,0 +1,542 @@
+"""The client's checks at their edges, each against a provider that misbehaves in one way (MUTATION.md).
+
+Each test here kills mutmut survivors in flowguide/client/: a check weakened, a refusal dropped, a
+request that no longer carries what it must. Expected values are literal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from joserfc import jwt
+
+from flowguide.client import FlowRun, front_channel, requests, run_to_end
+from flowguide.client.back_channel import expect_refusal, store_tokens
+from flowguide.client.config import demo_apps
+from flowguide.client.responses import error_of
+from flowguide.client.results import OddResponse, StepResult, Tokens
+from flowguide.sandbox import Sandbox
+from flowguide.tokens import unverified_claims
+from flowguide.transcript import Exchange
+
+Answer = Callable[[httpx.Request], httpx.Response | None]
+
+
+def _run(flow: str, answer: Answer, sandbox: Sandbox | None = None, **kwargs) -> FlowRun:
+    """A run against the sandbox, except where ``answer`` (a misbehaving provider) answers first."""
+    sandbox = sandbox or Sandbox()
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        seen.append(f"{request.method} {request.url}")
+        return answer(request) or sandbox.transport.handle_request(request)
+
+    http = sandbox.http_client(transport=httpx.MockTransport(handler))
+    run = FlowRun(flow, http, advance_clock=sandbox.clock.advance, issuer=sandbox.issuer, clock=sandbox.clock.now)
+    run.seen = seen  # type: ignore[attr-defined]
+    return run
+
+
+def _exchange(status: int, body: str = "", headers: dict[str, str] | None = None, location: str | None = None):
+    response_headers = list((headers or {}).items()) + ([("location", location)] if location else [])
+    return Exchange("GET", "https://sandbox.flowguide.test/x", [], "", status, response_headers, body, 1.0)
+
+
+def _labels(run: FlowRun) -> list[str]:
+    return [e.label for e in run.exchanges]
+
+
+# --- the browser follows the identity service's own redirects, and no one else's --------------------------
+
+
+def test_a_redirect_inside_the_identity_service_is_followed() -> None:
+    def hop(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/authorize" and "hop" not in request.url.params:
+            return httpx.Response(302, headers={"location": str(request.url.copy_add_param("hop", "1"))})
+        if "hop" in request.url.params:
+            request.url = request.url.copy_remove_param("hop")
+        return None
+
+    run = _run("authorization_code", hop)
+    run_to_end(run)
+    assert run.error is None
+    assert _labels(run)[:3] == ["discovery document", "authorization request", "identity service redirect"]
+    assert run.exchanges[2].actor == "browser"
+
+
+def test_a_redirect_to_the_issuer_itself_is_followed() -> None:
+    sandbox = Sandbox()
+
+    def to_issuer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/authorize":
+            return httpx.Response(302, headers={"location": sandbox.issuer})
+        if request.url.path == "/id":
+            return httpx.Response(200, html="<p>The identity service</p>")
+        return None
+
+    run = _run("authorization_code", to_issuer, sandbox)
+    result = run.next() and run.next()
+    assert result.error is None and run.auth.browser.location == ""
+    assert run.seen[-1] == "GET https://sandbox.flowguide.test/id"
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "https://evil.example/id/connect/authorize",
+        "https://sandbox.flowguide.test/identity",
+        "https://sandbox.flowguide.test/",
+    ],
+)
+def test_a_redirect_out_of_the_identity_service_is_not_followed(elsewhere: str) -> None:
+    def away(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/authorize":
+            return httpx.Response(302, headers={"location": elsewhere})
+        if str(request.url) == elsewhere:
+            return httpx.Response(200, html="<form><input type=password name=password></form>")
+        return None
+
+    run = _run("authorization_code", away)
+    run.next()
+    result = run.next()
+    assert run.auth.browser.location == elsewhere
+    assert result.values["location"] == elsewhere
+    assert run.seen[-1].startswith("GET https://sandbox.flowguide.test/id/connect/authorize?")
+
+
+def test_a_redirect_chain_longer_than_a_browser_follows_stops_at_five() -> None:
+    def loop(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.startswith("/id/connect/authorize") or request.url.path == "/id/loop":
+            return httpx.Response(302, headers={"location": "/id/loop"})
+        return None
+
+    run = _run("authorization_code", loop)
+    run.next()
+    result = run.next()
+    assert _labels(run).count("identity service redirect") == 5
+    assert len(result.exchanges) == 6
+
+
+# --- a replayed code (RFC 6749 §4.1.2) ----------------------------------------------------------------------
+
+
+def _accepting_replays_and_never_revoking(sandbox: Sandbox) -> Answer:
+    first: dict[str, httpx.Response] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/token" and b"authorization_code" in request.content:
+            if "body" in first:
+                return httpx.Response(200, json=first["body"])
+            response = sandbox.transport.handle_request(request)
+            response.read()
+            first["body"] = response.json()
+            return httpx.Response(200, json=first["body"])
+        if request.url.path.startswith("/api/"):
+            bearer = request.headers.get("authorization", "")
+            return httpx.Response(200 if bearer.startswith("Bearer ey") else 401, json={"value": []})
+        return None
+
+    return answer
+
+
+def test_a_provider_that_accepts_a_code_twice_is_reported() -> None:
+    sandbox = Sandbox()
+    run = _run("authorization_code", _accepting_replays_and_never_revoking(sandbox), sandbox)
+    run.mistake_id = "code_reused"
+    while run.next_step != "token":
+        assert run.next().ok
+    result = run.next()
+    assert result.error is not None
+    assert (result.error.code, result.error.description, result.error.status) == ("code_accepted_twice", "", 200)
+    assert [(c.name, c.passed, c.sentence) for c in result.checks][-1] == (
+        "the tokens issued for the replayed code are revoked",
+        False,
+        "200",
+    )
+    replayed, api = run.exchanges[-2:]
+    assert (replayed.actor, replayed.label) == ("web app back end", "the same code again")
+    assert (api.actor, api.label, api.method) == ("web app back end", "API call with the first token", "GET")
+    assert api.request_header("authorization") == f"Bearer {run.auth.tokens.access_token}"
+
+
+def test_the_replay_check_passes_only_when_the_first_tokens_are_revoked() -> None:
+    run = FlowRun.for_sandbox(Sandbox(), "authorization_code", mistake="code_reused")
+    run_to_end(run)
+    result = run.results[-1]
+    assert [(c.name, c.passed, c.sentence) for c in result.checks][-1] == (
+        "the tokens issued for the replayed code are revoked",
+        True,
+        "401",
+    )
+    assert (result.error.code, result.error.status) == ("invalid_grant", 400)
+
+
+# --- refresh tokens are rotated (RFC 9700 §4.14) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("issued", "rotated"), [(None, False), ("same", False), ("new", True)])
+def test_refresh_token_rotation_is_judged_from_what_came_back(issued: str | None, rotated: bool) -> None:
+    sandbox = Sandbox()
+    held: dict[str, str] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/token" and b"grant_type=refresh_token" in request.content:
+            response = sandbox.transport.handle_request(request)
+            response.read()
+            body = response.json()
+            if issued is None:
+                body.pop("refresh_token")
+            elif issued == "same":
+                body["refresh_token"] = held["refresh_token"]
+            return httpx.Response(200, json=body)
+        return None
+
+    run = _run("refresh", answer, sandbox)
+    assert run.next().ok
+    held["refresh_token"] = run.auth.tokens.refresh_token
+    run.next()
+    result = run.next()
+    assert result.values["refresh_token_rotated"] is rotated
+    assert result.values["sent_refresh_token"] == held["refresh_token"]
+    rotation = [c for c in result.checks if c.name == "the refresh token was rotated (a new one came back)"]
+    assert [c.passed for c in rotation] == [rotated]
+    assert (run.exchanges[-1].actor, run.exchanges[-1].label) == ("web app back end", "refresh token for new tokens")
+
+
+def test_after_a_refresh_the_id_token_is_not_held_to_the_sign_in_nonce() -> None:
+    # OpenID Connect Core §12.2: an ID token from a refresh need not carry the sign-in's nonce again.
+    sandbox = Sandbox()
+
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/token" and b"grant_type=refresh_token" in request.content:
+            response = sandbox.transport.handle_request(request)
+            response.read()
+            body = response.json()
+            claims = {k: v for k, v in unverified_claims(first_id_token[0]).items() if k != "nonce"}
+            now = int(sandbox.clock.now())
+            claims |= {"iat": now, "nbf": now, "exp": now + 300}
+            header = {"alg": "RS256", "kid": sandbox.kid, "typ": "JWT"}
+            return httpx.Response(200, json=body | {"id_token": jwt.encode(header, claims, sandbox.signing_key)})
+        return None
+
+    run = _run("refresh", answer, sandbox)
+    assert run.next().ok
+    first_id_token = [run.auth.tokens.id_token]
+    run.next(), run.next()
+    assert run.auth.refreshed is True and run.auth.tokens.id_token != first_id_token[0]
+    result = run.validate()
+    assert [c.name for c in result.checks if "nonce" in c.name] == []
+    assert result.ok, result.failed()
+    assert "ID token: signature" in [c.name for c in result.checks]
+
+
+# --- validation of what the token endpoint issued ---------------------------------------------------------
+
+
+def test_signing_keys_that_are_not_a_key_set_stop_validation() -> None:
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/jwks"):
+            return httpx.Response(200, json=[{"kty": "RSA"}])
+        return None
+
+    run = _run("client_credentials", answer)
+    run.next(), run.next()
+    result = run.next()
+    assert result.step == "validate" and result.checks == []
+    assert (result.error.code, result.error.description, result.error.status) == (
+        "invalid_jwks",
+        "the signing keys are not a JSON key set",
+        200,
+    )
+
+
+def test_validation_shows_each_verdict_with_its_sentence_and_the_header() -> None:
+    run = FlowRun.for_sandbox(Sandbox(), "client_credentials")
+    run.next(), run.next()
+    result = run.next()
+    sentences = {c.name: c.sentence for c in result.checks}
+    assert sentences["access token: aud"].startswith('"DomainAPI" is among the audiences (')
+    assert sentences["access token: typ"] == 'typ is "at+jwt": this is an access token (RFC 9068).'
+    header = result.values["access_token_header"]
+    assert (header["alg"], header["typ"]) == ("RS256", "at+jwt")
+    assert result.values["access_token_claims"]["client_id"] == "com.example/nightly-sync"
+
+
+def test_an_id_token_offered_as_the_access_token_fails_its_typ() -> None:
+    # An attacker's token substitution: the ID token in the access token's place (RFC 8725 §3.11).
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/token":
+            response = sandbox.transport.handle_request(request)
+            response.read()
+            body = response.json()
+            return httpx.Response(200, json=body | {"access_token": body["id_token"]})
+        return None
+
+    sandbox = Sandbox()
+    run = _run("authorization_code", answer, sandbox)
+    while run.next_step != "validate":
+        assert run.next().ok, run.results[-1]
+    result = run.next()
+    failed = result.failed()
+    assert "access token: typ" in failed
+    assert (result.error.code, result.error.description) == ("invalid_token", "failed: " + "; ".join(failed))
+
+
+def test_a_failed_validation_names_every_failed_check() -> None:
+    run = FlowRun.for_sandbox(Sandbox(), "authorization_code")
+    while run.next_step != "validate":
+        assert run.next().ok
+    run.issuer = "https://other.example/id"
+    result = run.next()
+    assert (result.error.code, result.error.description) == (
+        "invalid_token",
+        "failed: access token: iss; ID token: iss",
+    )
+
+
+@pytest.mark.parametrize(
+    ("issuer", "url", "inside"),
+    [
+        ("https://login.example/id", "https://login.example/id", True),
+        ("https://login.example/id", "https://login.example/id/connect", True),
+        ("https://login.example/id", "https://login.example/identity", False),
+        ("https://login.example/id/", "https://login.example/id/connect", True),
+        ("https://login.example/X", "https://login.example/connect", False),
+        ("https://login.example/X", "https://login.example/X/connect", True),
+    ],
+)
+def test_inside_the_identity_service_is_the_issuer_and_below_it(issuer: str, url: str, inside: bool) -> None:
+    assert front_channel._inside_identity_service(SimpleNamespace(issuer=issuer), url) is inside
+
+
+# --- an expected refusal must be exactly the one expected ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "met"),
+    [
+        (401, '{"error": "invalid_token"}', True),
+        (401, '{"error": "insufficient_scope"}', False),
+        (403, '{"error": "invalid_token"}', False),
+    ],
+)
+def test_an_expected_refusal_is_only_the_expected_status_and_code(status: int, body: str, met: bool) -> None:
+    r = StepResult("refresh", "expire")
+    ex = _exchange(status, body, {"content-type": "application/json"})
+    expect_refusal(r, ex, (401, "invalid_token"))
+    assert [(c.name, c.passed) for c in r.checks] == [("refused with 401 invalid_token", met)]
+    assert r.checks[0].sentence == f"{status} {'invalid_token' if 'invalid_token' in body else 'insufficient_scope'}"
+    assert r.error is not None and r.error.expected is met
+    assert r.ok is met
+
+
+def test_an_answer_that_should_have_been_refused_is_an_unexpected_success() -> None:
+    r = StepResult("refresh", "expire")
+    expect_refusal(r, _exchange(200, "[]", {"content-type": "application/json"}), (401, "invalid_token"))
+    assert [(c.name, c.passed, c.sentence) for c in r.checks] == [("refused with 401 invalid_token", False, "200")]
+    assert r.error is not None
+    assert (r.error.code, r.error.description, r.error.status, r.error.expected) == (
+        "unexpected_success",
+        "expected 401 invalid_token",
+        200,
+        False,
+    )
+
+
+# --- reading an error wherever the answer carries it ---------------------------------------------------------
+
+
+def test_an_error_in_a_bearer_challenge_is_read_with_its_description() -> None:
+    challenge = 'Bearer error="invalid_token", error_description="The token expired"'
+    err = error_of(_exchange(401, "", {"WWW-Authenticate": challenge}))
+    assert (err.code, err.description, err.status) == ("invalid_token", "The token expired", 401)
+    err = error_of(_exchange(401, "", {"www-authenticate": 'Bearer error="invalid_token"'}))
+    assert (err.code, err.description, err.status) == ("invalid_token", "", 401)
+
+
+def test_an_error_page_is_read_only_when_it_is_html() -> None:
+    page = '<div data-error="invalid_request"><h1>Error</h1><p>The request is missing a parameter.</p></div>'
+    err = error_of(_exchange(400, page, {"Content-Type": "text/html; charset=utf-8"}))
+    assert (err.code, err.description, err.status) == ("invalid_request", "The request is missing a parameter.", 400)
+    err = error_of(_exchange(400, page, {"content-type": "text/plain"}))
+    assert (err.code, err.description, err.status) == ("http_400", "Bad Request", 400)
+    err = error_of(_exchange(500, "<p>oops</p>", {"content-type": "text/html"}))
+    assert (err.code, err.description, err.status) == ("http_500", "Internal Server Error", 500)
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "expected"),
+    [
+        (299, None, None),
+        (300, "https://app.example/cb?error=access_denied&error_description=No", ("access_denied", "No", 300)),
+        (399, "https://app.example/cb?error=access_denied", ("access_denied", "", 399)),
+        (302, "https://app.example/cb?code=abc", None),
+        (302, None, None),
+        (399, None, None),
+        (400, None, ("http_400", "Bad Request", 400)),
+    ],
+)
+def test_an_error_is_read_from_a_redirect_only_for_a_3xx_with_a_location(status, location, expected) -> None:
+    err = error_of(_exchange(status, location=location))
+    assert (None if err is None else (err.code, err.description, err.status)) == expected
+
+
+def test_an_error_in_a_json_body_is_read_with_its_description() -> None:
+    body = '{"error": "invalid_grant", "error_description": "The code was used."}'
+    err = error_of(_exchange(400, body, {"content-type": "application/json"}))
+    assert (err.code, err.description, err.status) == ("invalid_grant", "The code was used.", 400)
+
+
+# --- the requests, exactly -------------------------------------------------------------------------------------
+
+
+def test_the_authorization_request_carries_pkce_and_the_nonce_only_when_given() -> None:
+    app = demo_apps()["com.example/web-portal"]
+    full = requests.authorization_params(
+        app, redirect_uri="http://localhost:8501/callback", scope="openid", state="s", code_challenge="c", nonce="n"
+    )
+    assert full == {
+        "client_id": "com.example/web-portal",
+        "redirect_uri": "http://localhost:8501/callback",
+        "response_type": "code",
+        "scope": "openid",
+        "state": "s",
+        "code_challenge": "c",
+        "code_challenge_method": "S256",
+        "nonce": "n",
+    }
+    bare = requests.authorization_params(app, redirect_uri="r", scope="read", state="s", code_challenge="", nonce="")
+    assert bare == {
+        "client_id": "com.example/web-portal",
+        "redirect_uri": "r",
+        "response_type": "code",
+        "scope": "read",
+        "state": "s",
+    }
+
+
+def test_the_token_request_forms() -> None:
+    assert requests.code_exchange_form("c", "r", "v") == {
+        "grant_type": "authorization_code",
+        "code": "c",
+        "redirect_uri": "r",
+        "code_verifier": "v",
+    }
+    assert requests.code_exchange_form("c", "r", "") == {
+        "grant_type": "authorization_code",
+        "code": "c",
+        "redirect_uri": "r",
+    }
+    assert requests.client_credentials_form("read update") == {
+        "grant_type": "client_credentials",
+        "scope": "read update",
+    }
+    assert requests.password_form("david", "pw", "read") == {
+        "grant_type": "password",
+        "username": "david",
+        "password": "pw",
+        "scope": "read",
+    }
+    assert requests.refresh_form("rt") == {"grant_type": "refresh_token", "refresh_token": "rt"}
+    assert requests.bearer("at") == {"Authorization": "Bearer at", "Accept": "application/json"}
+
+
+def test_client_authentication_basic_form_encodes_id_and_secret() -> None:
+    # RFC 6749 §2.3.1: "com.example/sync" and "a:b c" are form-encoded before Basic.
+    app = demo_apps()["com.example/web-portal"]
+    basic = type(app)(**{**app.__dict__, "auth_method": "client_secret_basic"})
+    form, headers = requests.client_authentication(basic, {"grant_type": "x"}, "a:b c")
+    assert form == {"grant_type": "x"}
+    assert headers == {"Authorization": "Basic Y29tLmV4YW1wbGUlMkZ3ZWItcG9ydGFsOmElM0FiJTIwYw=="}
+    post = type(app)(**{**app.__dict__, "auth_method": "client_secret_post"})
+    form, headers = requests.client_authentication(post, {"grant_type": "x"}, "a:b c")
+    assert (form, headers) == (
+        {"grant_type": "x", "client_id": "com.example/web-portal", "client_secret": "a:b c"},
+        {},
+    )
+
+
+def test_a_public_client_or_one_without_its_secret_only_names_itself() -> None:
+    spa = demo_apps()["com.example/spa"]
+    assert requests.client_authentication(spa, {"grant_type": "x"}, "ignored") == (
+        {"grant_type": "x", "client_id": "com.example/spa"},
+        {},
+    )
+    web = demo_apps()["com.example/web-portal"]
+    assert requests.client_authentication(web, {"grant_type": "x"}, None) == (
+        {"grant_type": "x", "client_id": "com.example/web-portal"},
+        {},
+    )
+
+
+# --- what the token endpoint issued is kept only in the shape RFC 6749 §5.1 gives it ---------------------------
+
+
+@pytest.mark.parametrize(("expires_in", "kept"), [(3600, 3600), ("3600", 3600), (59.9, 59), (None, 0), (0, 0), ("", 0)])
+def test_expires_in_is_a_number_of_seconds(expires_in, kept: int) -> None:
+    into = Tokens()
+    body = {"access_token": "at", "token_type": "Bearer", "expires_in": expires_in}
+    store_tokens(StepResult("f", "token"), body, into)
+    assert into.expires_in == kept
+
+
+@pytest.mark.parametrize("expires_in", [True, "soon", [3600], float("inf"), {"s": 1}])
+def test_an_expires_in_that_is_not_seconds_stops_the_step(expires_in) -> None:
+    body = {"access_token": "at", "token_type": "Bearer", "expires_in": expires_in}
+    with pytest.raises(OddResponse, match=r"^The token endpoint's expires_in is not a number of seconds, so"):
+        store_tokens(StepResult("f", "token"), body, Tokens())
+
+
+@pytest.mark.parametrize("field", ["access_token", "refresh_token", "id_token", "scope", "token_type"])
+def test_a_token_field_that_is_not_a_string_stops_the_step(field: str) -> None:
+    body = {"access_token": "at", "token_type": "Bearer", field: 7}
+    with pytest.raises(OddResponse, match=f"^The token endpoint's {field} is not a string"):
+        store_tokens(StepResult("f", "token"), body, Tokens())
+
+
+def test_what_was_issued_is_kept_and_shown() -> None:
+    into = Tokens()
+    r = StepResult("f", "token")
+    body = {"access_token": "at", "token_type": "bearer", "expires_in": 60, "scope": "read", "refresh_token": "rt"}
+    store_tokens(r, body, into)
+    assert (into.access_token, into.refresh_token, into.id_token, into.scope) == ("at", "rt", "", "read")
+    assert r.values == {
+        "access_token": "at",
+        "token_type": "bearer",
+        "expires_in": 60,
+        "scope": "read",
+        "refresh_token": "rt",
+        "access_token_claims": {},
+    }
+    assert [(c.name, c.passed) for c in r.checks] == [("token_type is Bearer", True)]
+    store_tokens(r2 := StepResult("f", "token"), {"access_token": "at", "token_type": "mac"}, Tokens())
+    assert [(c.name, c.passed) for c in r2.checks] == [("token_type is Bearer", False)]
+
+
+def test_a_token_answer_without_an_access_token_is_not_kept() -> None:
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/id/connect/token":
+            return httpx.Response(200, json={"token_type": "Bearer", "access_token": ""})
+        return None
+
+    run = _run("client_credentials", answer)
+    run.next()
+    result = run.next()
+    assert run.service_tokens.access_token == ""
+    assert result.error is not None
+    assert (result.error.code, result.error.status) == ("invalid_response", 200)
+    assert result.error.description == "The token endpoint answered without an access_token."
+
+
+def test_the_client_credentials_request_asks_for_the_application_scope() -> None:
+    run = FlowRun.for_sandbox(Sandbox(), "client_credentials")
+    run.next()
+    result = run.next()
+    form = run.exchanges[-1].form
+    assert form["grant_type"] == "client_credentials"
+    assert form["scope"] == run.app.scope == result.values["scope_requested"]
+    assert form["scope"]
