@@ -1,12 +1,12 @@
 """Print how long the client's full flows take in-process, beside the cost of their JOSE calls alone.
 
-    /work/venv/bin/python scripts/bench_engine.py [runs]
+    python scripts/bench_engine.py [runs]
 
 Each run is a whole ``FlowRun`` against the in-process sandbox: every step, every recorded exchange,
 the client's own JWKS fetch and checks. The cryptography is measured inside the same runs by timing
-every ``joserfc.jwt.encode`` (the sandbox signing tokens) and ``joserfc.jwt.decode`` (the sandbox's
-API and the client verifying them); the sandbox, Authlib's ID-token code and the client all call
-them through that module, so one wrapper sees them all.
+every ``joserfc.jwt.encode`` (the sandbox signing tokens), ``joserfc.jwt.decode`` (the sandbox's API
+verifying them) and ``joserfc.jws.deserialize_compact`` (the client's one verifier, flowguide.tokens);
+each is called through its module, so the wrappers see every call.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 
 from flowguide.client import FlowRun, run_to_end
 from flowguide.sandbox import Sandbox
@@ -68,6 +68,8 @@ class JoseTimer:
     def install(self) -> None:
         jwt.encode = self.wrap(jwt.encode, "signs")
         jwt.decode = self.wrap(jwt.decode, "verifies")
+        # The client's one verifier (flowguide.tokens) checks signatures with jws, not jwt.decode.
+        jws.deserialize_compact = self.wrap(jws.deserialize_compact, "verifies")
 
 
 def measure(flow: str, client_id: str | None, runs: int, timer: JoseTimer) -> dict[str, float]:
