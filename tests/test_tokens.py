@@ -256,3 +256,45 @@ def test_jwks_without_keys_or_with_private_key(key):
     token = sign(key, service_claims())
     assert 'no "keys" list' in failed(token, {})["key"]
     assert "private key" in failed(token, {"keys": [key.as_dict(private=True)]})["key"]
+
+
+# --- an ID token from the authorization endpoint (code id_token) ------------------------------------------
+
+# OpenID Connect Core 1.0, Appendix A.4: this code's c_hash.
+SPEC_CODE = "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"
+SPEC_C_HASH = "LDktKdoQak3Pk0cnXxCltA"
+
+
+def _front_channel_id_token(key: RSAKey, **claims) -> str:
+    payload = {"iss": ISSUER, "aud": "com.example/web", "nonce": "n-1", "iat": NOW, "exp": NOW + 300} | claims
+    return sign(key, {k: v for k, v in payload.items() if v is not None}, typ="JWT")
+
+
+def _checks(token: str, jwks: dict, **kwargs) -> dict[str, bool | None]:
+    result = verify(token, jwks, ISSUER, "com.example/web", NOW + 1, kind="id", nonce="n-1", **kwargs)
+    return {c.name: c.passed for c in result.checks}
+
+
+def test_c_hash_is_the_specs_own_example(key, jwks):
+    token = _front_channel_id_token(key, c_hash=SPEC_C_HASH)
+    assert _checks(token, jwks, code=SPEC_CODE)["c_hash"] is True
+
+
+def test_an_id_token_for_another_code_fails_c_hash(key, jwks):
+    token = _front_channel_id_token(key, c_hash=SPEC_C_HASH)
+    assert _checks(token, jwks, code=SPEC_CODE + "x")["c_hash"] is False
+
+
+def test_a_front_channel_id_token_without_c_hash_fails(key, jwks):
+    assert _checks(_front_channel_id_token(key), jwks, code=SPEC_CODE)["c_hash"] is False
+
+
+def test_s_hash_is_checked_when_present_and_not_required(key, jwks):
+    from flowguide.tokens.verifying import half_hash
+
+    good = _front_channel_id_token(key, c_hash=SPEC_C_HASH, s_hash=half_hash("state-1"))
+    assert _checks(good, jwks, code=SPEC_CODE, state="state-1")["s_hash"] is True
+    assert _checks(good, jwks, code=SPEC_CODE, state="state-2")["s_hash"] is False
+    absent = _front_channel_id_token(key, c_hash=SPEC_C_HASH)
+    assert _checks(absent, jwks, code=SPEC_CODE, state="state-1")["s_hash"] is None
+    assert verify(absent, jwks, ISSUER, "com.example/web", NOW + 1, kind="id", nonce="n-1", code=SPEC_CODE).valid

@@ -6,6 +6,9 @@ verdicts on one token. Every check is recorded with a sentence; nothing raises.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -202,6 +205,24 @@ def _check_nonce(payload: dict[str, Any], nonce: str) -> Check:
     return Check("nonce", False, f"The nonce is {json.dumps(got)}, not the one sent: a replayed or injected ID token.")
 
 
+def half_hash(value: str) -> str:
+    """Left half of SHA-256 of the value, base64url: c_hash, s_hash, at_hash for RS256 (OIDC Core §3.3.2.11)."""
+    digest = hashlib.sha256(value.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+
+
+def _check_bound(payload: dict[str, Any], claim: str, value: str, what: str, required: bool) -> Check:
+    # An ID token from the authorization endpoint names the code (and the state) it came with.
+    got = payload.get(claim)
+    if got is None:
+        if required:
+            return Check(claim, False, f"No {claim}: nothing ties this ID token to the {what} it came with.")
+        return Check(claim, None, f"No {claim} in the token; the {what} is not bound to it.")
+    ok = isinstance(got, str) and hmac.compare_digest(got, half_hash(value))
+    said = f"{claim} is the hash of the {what} that came with it." if ok else f"{claim} is not the hash of this {what}."
+    return Check(claim, ok, said + ("" if ok else " The code or ID token was swapped."))
+
+
 def verify(
     token: str,
     jwks: dict[str, Any],
@@ -212,11 +233,15 @@ def verify(
     *,
     kind: TokenUse | None = None,
     nonce: str | None = None,
+    code: str | None = None,
+    state: str | None = None,
 ) -> Verification:
     """Check a JWT's signature, header and registered claims; every check is recorded, none raises.
 
     ``kind`` says what the caller holds the token as (an access or an ID token), so its ``typ`` is
-    judged for that use; ``nonce`` (the one sent, "" when none was) is checked when given.
+    judged for that use; ``nonce`` (the one sent, "" when none was) is checked when given. An ID
+    token from the authorization endpoint (``code id_token``) must carry ``c_hash`` of the ``code``
+    that came with it, and ``s_hash`` of the ``state`` when it carries one.
     """
     moment = datetime.now(UTC).timestamp() if now is None else now
     decoded = decode(token)
@@ -228,5 +253,9 @@ def verify(
     checks += [_check_typ(decoded, kind), _check_iss(payload, issuer), _check_aud(payload, audience)]
     if nonce is not None:
         checks.append(_check_nonce(payload, nonce))
+    if code is not None:
+        checks.append(_check_bound(payload, "c_hash", code, "code", required=True))
+    if state is not None:
+        checks.append(_check_bound(payload, "s_hash", state, "state", required=False))
     checks += _check_times(payload, moment)
     return Verification(tuple(checks), header=dict(decoded.header), claims=dict(payload))
