@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
@@ -106,18 +106,34 @@ class FlowStep(Model):
     docs: tuple[DocLink, ...] = ()
 
 
+class AppChoice(Model):
+    """One way a visitor may run a flow: a demo application, and how it asks for the answer."""
+
+    id: StrictStr = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    application: StrictStr
+    label: StrictStr
+    # OpenID Connect Core §3 (code) or §3.3 (code id_token); response_mode per OAuth 2.0 Multiple Response Types.
+    response_type: Literal["code", "code id_token"] = "code"
+    response_mode: Literal["query", "fragment", "form_post"] | None = None
+    # When to choose this way, in the reader's words.
+    when: StrictStr = ""
+
+
 class FlowNarrative(Model):
     id: StrictStr = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: StrictStr
     summary: StrictStr
     # The demo Trusted Application (content/sandbox.yaml) the simulator runs this flow as.
     application: StrictStr
+    # The ways a visitor may choose to run it; none means the flow's own application only.
+    choices: tuple[AppChoice, ...] = ()
     docs: tuple[DocLink, ...] = ()
     steps: tuple[FlowStep, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_steps(self) -> FlowNarrative:
         require_unique([s.id for s in self.steps], "steps")
+        require_unique([c.id for c in self.choices], "choices")
         return self
 
     def step(self, step_id: str) -> FlowStep | None:

@@ -20,12 +20,12 @@ from flowguide.client import (
     DEFAULT_APPS,
     MISTAKE_APPS,
     MISTAKE_FLOWS,
-    SPA,
-    WEB_PORTAL,
+    AppChoice,
     ClientConfig,
     FlowRun,
     StepResult,
     UserCredentials,
+    app_choices,
     steps,
     unverified_claims,
 )
@@ -35,8 +35,8 @@ from flowguide.transcript import Exchange, secret_values, send_and_record
 
 FLOW_ORDER: tuple[str, ...] = ("authorization_code", "client_credentials", "refresh", "hybrid")
 DEFAULT_FLOW = "authorization_code"
-# The applications a visitor may choose between for a flow (others have one application only).
-APP_CHOICES: dict[str, tuple[ClientConfig, ...]] = {"authorization_code": (WEB_PORTAL, SPA)}
+# The ways a visitor may run a flow (content/flows/*.yaml ``choices``); other flows have one application.
+APP_CHOICES: dict[str, dict[str, AppChoice]] = {flow: app_choices(flow) for flow in FLOW_ORDER}
 APP_NAMES: dict[str, str] = {
     "com.example/web-portal": "Web portal (confidential)",
     "com.example/spa": "Single-page app (public)",
@@ -90,12 +90,12 @@ def mistakes_for(flow: str) -> list[content.Mistake]:
     return [m for m in content.mistakes().values() if m.flow == flow and m.id in MISTAKE_FLOWS]
 
 
-def app_for(flow: str, client_id: str | None, mistake: str | None) -> ClientConfig:
+def app_for(flow: str, choice: str | None, mistake: str | None) -> ClientConfig:
     """The application that runs: the mistake's own, else the visitor's choice, else the flow's."""
     if mistake in MISTAKE_APPS:
         return MISTAKE_APPS[mistake]
-    choices = {c.client_id: c for c in APP_CHOICES.get(flow, ())}
-    return choices.get(client_id or "", DEFAULT_APPS[flow])
+    chosen = APP_CHOICES.get(flow, {}).get(choice or "")
+    return chosen.app if chosen else DEFAULT_APPS[flow]
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ class Simulation:
 
     sandbox: Any
     flow: str
+    # The visitor's choice of application (an id of the flow's content ``choices``).
     client_id: str | None = None
     mistake: str | None = None
     app: ClientConfig = field(init=False)
@@ -147,7 +148,7 @@ class Simulation:
 
     def __post_init__(self) -> None:
         self.app = app_for(self.flow, self.client_id, self.mistake)
-        self.run = FlowRun.for_sandbox(self.sandbox, self.flow, self.app.client_id, self.mistake)
+        self.run = FlowRun.for_sandbox(self.sandbox, self.flow, mistake=self.mistake, app=self.app)
 
     # --- where the visitor is -------------------------------------------------------------------
 

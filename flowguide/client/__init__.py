@@ -12,8 +12,10 @@
 from flowguide.client.back_channel import API_ENTITY
 from flowguide.client.browser import HtmlForm, HtmlPage, parse_page
 from flowguide.client.config import (
+    AppChoice,
     ClientConfig,
     UserCredentials,
+    app_choices,
     default_apps,
     demo_apps,
     demo_user,
@@ -52,6 +54,7 @@ __all__ = [
     "NIGHTLY_SYNC",
     "SPA",
     "WEB_PORTAL",
+    "AppChoice",
     "AuthState",
     "Check",
     "ClientConfig",
@@ -63,6 +66,7 @@ __all__ = [
     "StepResult",
     "Tokens",
     "UserCredentials",
+    "app_choices",
     "error_of",
     "parse_page",
     "run_to_end",

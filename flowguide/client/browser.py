@@ -130,6 +130,8 @@ class Browser:
     page_url: str = ""
     # Where the identity service finally sent the browser: the app's redirect URI, with the answer.
     location: str = ""
+    # The fields the browser posted there, when the answer came as a self-submitting form (form_post).
+    posted: dict[str, str] = field(default_factory=dict)
 
     def cookie_header(self) -> dict[str, str]:
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}

@@ -7,7 +7,7 @@ this module only turns them into the client's configuration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -26,6 +26,9 @@ class ClientConfig:
     scope: str = ""
     # RFC 6749 §2.3.1: form fields (the product's documented way) or HTTP Basic.
     auth_method: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    # "code id_token" is OpenID Connect's hybrid response (Core §3.3); the mode says how it comes back.
+    response_type: Literal["code", "code id_token"] = "code"
+    response_mode: Literal["query", "fragment", "form_post"] | None = None
 
     @property
     def confidential(self) -> bool:
@@ -97,3 +100,25 @@ def mistake_apps() -> dict[str, ClientConfig]:
     """Mistakes whose wrong move is made by another application than the flow's default."""
     found = [m for m in content.mistakes().values() if m.application]
     return {m.id: _registered(m.application or "", "mistakes.yaml", f"{m.id}.application") for m in found}
+
+
+@dataclass(frozen=True)
+class AppChoice:
+    """One way a visitor may run a flow (content/flows/*.yaml ``choices``)."""
+
+    id: str
+    label: str
+    app: ClientConfig
+    when: str = ""
+
+
+@cache
+def app_choices(flow: str) -> dict[str, AppChoice]:
+    """The ways a flow may be run, by choice id; {} when it runs with its own application only."""
+    narrative = content.flows()[flow]
+    found = {}
+    for i, c in enumerate(narrative.choices):
+        app = _registered(c.application, f"flows/{flow}.yaml", f"choices[{i}].application")
+        configured = replace(app, response_type=c.response_type, response_mode=c.response_mode)
+        found[c.id] = AppChoice(c.id, c.label, configured, c.when)
+    return found

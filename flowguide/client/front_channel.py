@@ -16,6 +16,7 @@ from flowguide.client.config import ClientConfig
 from flowguide.client.responses import error_of
 from flowguide.client.results import OddResponse, StepError, StepResult
 from flowguide.pkce import S256_FORMULA, make_code_verifier, make_nonce, make_state, s256_challenge
+from flowguide.tokens import verify
 from flowguide.transcript import Exchange
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def discover(run: FlowRun, r: StepResult, actor: str) -> None:
 def start_authorization(run: FlowRun, r: StepResult, app: ClientConfig) -> dict[str, str]:
     """A fresh verifier, S256 challenge, state and nonce, and the authorization request's parameters."""
     verifier = make_code_verifier()
-    nonce = make_nonce() if "openid" in app.scope.split() else ""
+    # OpenID Connect Core §3.3.2.11: an ID token from the authorization endpoint needs a nonce.
+    nonce = make_nonce() if "openid" in app.scope.split() or "id_token" in app.response_type else ""
     wanted = requests.authorization_params(
         app,
         redirect_uri=app.redirect_uri or "",
@@ -114,6 +116,20 @@ def follow(run: FlowRun, r: StepResult, ex: Exchange) -> None:
         r.error = err
         return
     run.auth.browser.show(ex.response_body, ex.url)
+    _post_answer(run, r)
+
+
+def _post_answer(run: FlowRun, r: StepResult) -> None:
+    """A page that posts itself to the redirect URI (form_post) is the answer: the browser submits it."""
+    browser = run.auth.browser
+    target = run.auth.redirect_uri or "\0"
+    form = next((f for f in browser.page.forms if f.method == "post" and f.action.startswith(target)), None)
+    if form is None:
+        return
+    browser.location, browser.posted = form.action, dict(form.fields)
+    r.values |= {"location": form.action, "form_post": dict(form.fields)}
+    if "error" in form.fields:
+        r.error = StepError(form.fields["error"], form.fields.get("error_description", ""))
 
 
 def sign_in(run: FlowRun, r: StepResult) -> None:
@@ -158,23 +174,68 @@ def consent(run: FlowRun, r: StepResult, decision: str) -> None:
         r.error = StepError("no_redirect", "consent did not redirect back to the app", ex.status)
 
 
+def answer_of(location: str, posted: dict[str, str]) -> dict[str, str]:
+    """The authorization response's parameters: posted (form_post), else the fragment, else the query."""
+    if posted:
+        return dict(posted)
+    parts = urlsplit(location)
+    return dict(parse_qsl(parts.fragment or parts.query, keep_blank_values=True))
+
+
 def callback(run: FlowRun, r: StepResult, app: ClientConfig) -> None:
-    """Read the address the browser came back to; keep its code only if every check holds."""
-    location = run.auth.browser.location
+    """Read the answer the browser came back with; keep its code only if every check holds."""
+    browser = run.auth.browser
     run.auth.code = ""
-    params = dict(parse_qsl(urlsplit(location).query, keep_blank_values=True))
+    params = answer_of(browser.location, browser.posted)
     if "error" in params:
         # The identity service reported the error by redirecting back (RFC 6749 §4.1.2.1).
         r.error = StepError(params["error"], params.get("error_description", ""))
         return
-    back_at = location.split("?")[0]
+    back_at = browser.location.split("?")[0].split("#")[0]
     r.check("the browser came back to the registered redirect URI", back_at == app.redirect_uri, back_at)
     code = params.get("code", "")
     r.values |= {"state_sent": run.auth.state, "code": code}
-    if _state_holds(run, r, params) and _issuer_holds(run, r, params) and not r.failed():
+    held = _state_holds(run, r, params) and _issuer_holds(run, r, params)
+    if held and "id_token" in app.response_type:
+        held = _front_channel_id_token_holds(run, r, app, params)
+    if held and not r.failed():
         if not code:
             r.error = StepError("no_code", "the URL has no code parameter; paste the whole address")
         run.auth.code = code
+
+
+def _front_channel_id_token_holds(run: FlowRun, r: StepResult, app: ClientConfig, params: dict[str, str]) -> bool:
+    # OpenID Connect Core §3.3.2.12: validate the ID token, and that its c_hash is this code's, before using the code.
+    token = params.get("id_token", "")
+    if not r.check("an ID token came with the code (code id_token)", bool(token)):
+        r.error = StepError("no_id_token", "the answer has no id_token; the code is not used")
+        return False
+    r.values["front_channel_id_token"] = token
+    _, ex = run.send(
+        r, "GET", run.discovery["jwks_uri"], "browser" if not app.confidential else "web app back end", "signing keys"
+    )
+    jwks = ex.response_json()
+    if not isinstance(jwks, dict):
+        r.error = StepError("invalid_jwks", "the signing keys are not a JSON key set", ex.status)
+        return False
+    verdict = verify(
+        token,
+        jwks,
+        run.issuer,
+        app.client_id,
+        run.clock(),
+        kind="id",
+        nonce=run.auth.nonce,
+        code=params.get("code", ""),
+        state=params.get("state"),
+    )
+    r.values["front_channel_id_token_claims"] = verdict.claims or {}
+    for check in verdict.checks:
+        r.check(f"ID token from the authorize endpoint: {check.name}", check.passed is not False, check.sentence)
+    if r.failed():
+        r.error = StepError("invalid_token", "the ID token that came with the code failed: " + "; ".join(r.failed()))
+        return False
+    return True
 
 
 def _state_holds(run: FlowRun, r: StepResult, params: dict[str, str]) -> bool:

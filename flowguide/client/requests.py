@@ -23,10 +23,12 @@ def authorization_params(
     params = {
         "client_id": app.client_id,
         "redirect_uri": redirect_uri,
-        "response_type": "code",
+        "response_type": app.response_type,
         "scope": scope,
         "state": state,
     }
+    if app.response_mode:
+        params["response_mode"] = app.response_mode
     if code_challenge:
         params |= {"code_challenge": code_challenge, "code_challenge_method": S256}
     if nonce:

@@ -97,12 +97,19 @@ class FlowRun:
         self.reset()
 
     @classmethod
-    def for_sandbox(cls, sandbox: Any, flow: str, client_id: str | None = None, mistake: str | None = None) -> FlowRun:
+    def for_sandbox(
+        cls,
+        sandbox: Any,
+        flow: str,
+        client_id: str | None = None,
+        mistake: str | None = None,
+        app: ClientConfig | None = None,
+    ) -> FlowRun:
         """A run against an in-process sandbox, whose clock the run may move to show expiry."""
         return cls(
             flow,
             sandbox.http_client(),
-            app=demo_apps()[client_id] if client_id else None,
+            app=app or (demo_apps()[client_id] if client_id else None),
             mistake=mistake,
             advance_clock=sandbox.clock.advance,
             issuer=sandbox.issuer,

@@ -223,14 +223,17 @@ choose_flow, choose_app, choose_mistake = st.columns(3)
 choose_flow.selectbox(
     "Flow", FLOW_ORDER, key=FLOW_KEY, on_change=_flow_chosen, format_func=lambda f: narratives[f].title
 )
-choices = APP_CHOICES.get(selection.flow, ())
+choices = APP_CHOICES.get(selection.flow, {})
 forced = app_for(selection.flow, None, selection.mistake)
 if choices and selection.mistake not in MISTAKE_APPS:
+    if st.session_state.get(APP_KEY) not in choices:
+        st.session_state.pop(APP_KEY, None)
     client_id = choose_app.selectbox(
         "Application",
-        [c.client_id for c in choices],
+        list(choices),
         key=APP_KEY,
-        format_func=lambda c: APP_NAMES.get(c, c),
+        format_func=lambda c: choices[c].label,
+        help=" ".join(f"**{c.label}**: {c.when}" for c in choices.values()),
     )
 else:
     client_id = None
