@@ -52,37 +52,45 @@ ONE_HOUR = 3600
 
 @dataclass(frozen=True)
 class Selection:
-    """The flow and mistake to simulate, and a notice when the query parameters were not usable."""
+    """The flow, mistake and application to simulate, and a notice when the query parameters were not usable."""
 
     flow: str
     mistake: str | None = None
     notice: str | None = None
+    # One of the flow's content ``choices`` (``?app=``), when the visitor or a link named one.
+    choice: str | None = None
 
 
-def resolve_selection(flow: str | None, mistake: str | None) -> Selection:
-    """Turn ``?flow=&mistake=`` into a selection; unknown values fall back with a short notice.
+def resolve_selection(flow: str | None, mistake: str | None, app: str | None = None) -> Selection:
+    """Turn ``?flow=&mistake=&app=`` into a selection; unknown values fall back with a short notice.
 
     A mistake that belongs to another flow switches to that flow, since it only happens there.
     """
     narratives = content.flows()
-    catalogue = content.mistakes()
     notices: list[str] = []
     if flow and flow not in FLOW_ORDER:
         notices.append(f"There is no flow {shown(flow)}; showing {narratives[DEFAULT_FLOW].title} instead.")
         flow = None
-    chosen = None
-    if mistake:
-        if mistake not in catalogue or mistake not in MISTAKE_FLOWS:
-            notices.append(f"There is no mistake {shown(mistake)} in the catalogue; running the flow as it should go.")
-        else:
-            chosen = catalogue[mistake]
-            if flow and chosen.flow != flow:
-                notices.append(
-                    f"“{chosen.title}” happens in {narratives[chosen.flow].title}, "
-                    f"not in {narratives[flow].title}; switched to it."
-                )
-            flow = chosen.flow
-    return Selection(flow or DEFAULT_FLOW, chosen.id if chosen else None, " ".join(notices) or None)
+    chosen, flow = _resolve_mistake(mistake, flow, notices)
+    flow = flow or DEFAULT_FLOW
+    choice = app if app in APP_CHOICES.get(flow, {}) and chosen is None else None
+    if app and choice is None:
+        notices.append(f"There is no application {shown(app)} for this run; using {DEFAULT_APPS[flow].client_id}.")
+    return Selection(flow, chosen, " ".join(notices) or None, choice)
+
+
+def _resolve_mistake(mistake: str | None, flow: str | None, notices: list[str]) -> tuple[str | None, str | None]:
+    if not mistake:
+        return None, flow
+    catalogue, narratives = content.mistakes(), content.flows()
+    if mistake not in catalogue or mistake not in MISTAKE_FLOWS:
+        notices.append(f"There is no mistake {shown(mistake)} in the catalogue; running the flow as it should go.")
+        return None, flow
+    chosen = catalogue[mistake]
+    if flow and chosen.flow != flow:
+        where = f"{narratives[chosen.flow].title}, not in {narratives[flow].title}"
+        notices.append(f"“{chosen.title}” happens in {where}; switched to it.")
+    return chosen.id, chosen.flow
 
 
 def mistakes_for(flow: str) -> list[content.Mistake]:

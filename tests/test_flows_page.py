@@ -112,3 +112,15 @@ def test_diagram_comes_with_words_and_exports() -> None:
     assert "3. Background service sends a request to ERP.net Identity (/id)" in text
     labels = [d.proto.label for d in at.get("download_button")]
     assert labels == ["DOT", "SVG", "Mermaid"]
+
+
+def test_the_authorize_step_says_which_way_to_ask_and_links_to_each() -> None:
+    at = run_page("flows", {"flow": "authorization_code", "step": "authorize"})
+    text = " ".join(m.value for m in at.markdown)
+    assert "Which way to ask" in text and "code id_token + form_post" in text
+    links = [link.proto for link in at.get("page_link")]
+    targets = {(link.page, link.query_string) for link in links}
+    assert ("simulator", "flow=authorization_code&app=web_form_post") in targets
+    assert ("simulator", "flow=authorization_code&app=spa") in targets
+    elsewhere = run_page("flows", {"flow": "authorization_code", "step": "token"})
+    assert "Which way to ask" not in " ".join(m.value for m in elsewhere.markdown)

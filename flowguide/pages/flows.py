@@ -88,6 +88,9 @@ with matters:
     if step.parameters:
         st.markdown("**What matters here**")
         st.markdown("\n".join(f"- `{p.name}`: {p.why}" for p in step.parameters))
+    if narrative.choices and position.step == "authorize":
+        st.markdown("**Which way to ask**")
+        st.markdown("\n".join(f"- **{c.label}**: {c.when}" for c in narrative.choices))
 with more:
     links = [f"[{r.ref}]({r.url})" for r in step.rfc] + [f"[{d.title}]({d.url})" for d in step.docs]
     if links:
@@ -99,6 +102,14 @@ with more:
         icon=":material/play_circle:",
         query_params={"flow": position.flow},
     )
+    for choice in narrative.choices if position.step == "authorize" else ():
+        st.page_link(
+            ui.page("simulator"),
+            label=f"Run it as: {choice.label}",
+            icon=":material/play_circle:",
+            query_params={"flow": position.flow, "app": choice.id},
+            help=choice.when,
+        )
     ui.link_to_this(
         f"{narrative.title}, step {position.index + 1}: {step.title}",
         "flows",

@@ -38,12 +38,13 @@ NO_MISTAKE = "none"
 # --- query parameters and choices -------------------------------------------------------------------
 
 
-def _go(flow: str, mistake: str | None) -> None:
+def _go(flow: str, mistake: str | None, choice: str | None = None) -> None:
     st.query_params["flow"] = flow
-    if mistake:
-        st.query_params["mistake"] = mistake
-    elif "mistake" in st.query_params:
-        del st.query_params["mistake"]
+    for name, value in (("mistake", mistake), ("app", choice)):
+        if value:
+            st.query_params[name] = value
+        elif name in st.query_params:
+            del st.query_params[name]
 
 
 def _flow_chosen() -> None:
@@ -53,6 +54,10 @@ def _flow_chosen() -> None:
 def _mistake_chosen() -> None:
     chosen = st.session_state[MISTAKE_KEY]
     _go(st.query_params.get("flow", st.session_state[FLOW_KEY]), None if chosen == NO_MISTAKE else chosen)
+
+
+def _app_chosen() -> None:
+    _go(st.query_params.get("flow", st.session_state[FLOW_KEY]), None, st.session_state[APP_KEY])
 
 
 def _simulation(flow: str, client_id: str | None, mistake: str | None) -> Simulation:
@@ -206,11 +211,11 @@ def stepper() -> None:
 # --- the page -----------------------------------------------------------------------------------------------
 
 narratives = content.flows()
-selection = resolve_selection(st.query_params.get("flow"), st.query_params.get("mistake"))
+selection = resolve_selection(st.query_params.get("flow"), st.query_params.get("mistake"), st.query_params.get("app"))
 if selection.notice:
     st.warning(selection.notice, icon=":material/link_off:")
-# The URL names the flow and the mistake shown, so it can be shared; nothing else goes in it.
-_go(selection.flow, selection.mistake)
+# The URL names the flow, the mistake and the application shown, so it can be shared; nothing else goes in it.
+_go(selection.flow, selection.mistake, selection.choice)
 
 st.title("Live simulator")
 st.caption(
@@ -226,12 +231,15 @@ choose_flow.selectbox(
 choices = APP_CHOICES.get(selection.flow, {})
 forced = app_for(selection.flow, None, selection.mistake)
 if choices and selection.mistake not in MISTAKE_APPS:
-    if st.session_state.get(APP_KEY) not in choices:
+    if selection.choice:
+        st.session_state[APP_KEY] = selection.choice
+    elif st.session_state.get(APP_KEY) not in choices:
         st.session_state.pop(APP_KEY, None)
     client_id = choose_app.selectbox(
         "Application",
         list(choices),
         key=APP_KEY,
+        on_change=_app_chosen,
         format_func=lambda c: choices[c].label,
         help=" ".join(f"**{c.label}**: {c.when}" for c in choices.values()),
     )
@@ -252,6 +260,7 @@ _simulation(selection.flow, client_id, selection.mistake)
 stepper()
 
 link_params = {"flow": selection.flow} | ({"mistake": selection.mistake} if selection.mistake else {})
+link_params |= {"app": selection.choice} if selection.choice else {}
 link_title = narratives[selection.flow].title + (
     f": {content.mistakes()[selection.mistake].title}" if selection.mistake else ", run live"
 )
