@@ -6,16 +6,20 @@ request that no longer carries what it must. Expected values are literal.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 from joserfc import jwt
 
-from flowguide.client import FlowRun, front_channel, requests, run_to_end
+from flowguide.client import FlowRun, back_channel, front_channel, requests, run_to_end
 from flowguide.client.back_channel import expect_refusal, store_tokens
 from flowguide.client.config import demo_apps
+from flowguide.client.mistakes import MISTAKES
 from flowguide.client.responses import error_of
 from flowguide.client.results import OddResponse, StepResult, Tokens
 from flowguide.sandbox import Sandbox
@@ -540,3 +544,368 @@ def test_the_client_credentials_request_asks_for_the_application_scope() -> None
     assert form["grant_type"] == "client_credentials"
     assert form["scope"] == run.app.scope == result.values["scope_requested"]
     assert form["scope"]
+
+
+# --- the identity service's pages, as a browser would use them ------------------------------------------------
+
+ISSUER = "https://login.example/id"
+CALLBACK = "http://localhost:8501/callback"
+SIGN_IN_PAGE = (
+    '<form action="/id/account/login" method="POST"><input name="request_id" type="hidden" value="r1">'
+    '<input name="login" type="text"><input name="pwd" type="password"></form>'
+)
+CONSENT_PAGE = (
+    '<form action="/id/connect/consent" method="post"><input name="request_id" type="hidden" value="r1">'
+    '<button name="decision" value="allow">Allow</button><button name="decision" value="deny">Deny</button></form>'
+)
+
+
+def _provider(pages: dict[str, httpx.Response]) -> tuple[FlowRun, list[httpx.Request]]:
+    """A provider that answers discovery itself and each other path from ``pages``."""
+    sent: list[httpx.Request] = []
+    discovery = {
+        "issuer": ISSUER,
+        "grant_types_supported": ["authorization_code"],
+        "authorization_endpoint": f"{ISSUER}/connect/authorize",
+        "token_endpoint": f"{ISSUER}/connect/token",
+        "jwks_uri": f"{ISSUER}/jwks",
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        sent.append(request)
+        if request.url.path == "/id/.well-known/openid-configuration":
+            return httpx.Response(200, json=discovery)
+        return pages.get(request.url.path, httpx.Response(404, text="not found"))
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return FlowRun("authorization_code", http, issuer=ISSUER), sent
+
+
+def test_a_sign_in_form_is_filled_whatever_its_fields_are_called() -> None:
+    run, sent = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=SIGN_IN_PAGE),
+            "/id/account/login": httpx.Response(200, html=CONSENT_PAGE),
+        }
+    )
+    run.next(), run.next()
+    result = run.next()
+    assert result.ok and result.values == {"username": "david"}
+    posted = sent[-1]
+    assert (posted.method, str(posted.url)) == ("POST", "https://login.example/id/account/login")
+    form = dict(parse_qsl(posted.content.decode()))
+    assert form == {"request_id": "r1", "login": "david", "pwd": run.user.password}
+    assert [(e.actor, e.label) for e in result.exchanges] == [("browser", "sign-in form")]
+
+
+def test_a_page_with_no_form_is_no_sign_in_form() -> None:
+    run, _ = _provider({"/id/connect/authorize": httpx.Response(200, html="<p>Welcome</p>")})
+    run.next(), run.next()
+    result = run.next()
+    assert (result.error.code, result.error.description, result.error.status) == (
+        "no_sign_in_form",
+        "the identity service showed no sign-in form",
+        None,
+    )
+
+
+def test_without_a_password_field_the_only_form_is_used_with_the_usual_names() -> None:
+    page = '<form action="/id/account/login" method="post"><input name="email" type="text"></form>'
+    run, sent = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=page),
+            "/id/account/login": httpx.Response(200, html=CONSENT_PAGE),
+        }
+    )
+    run.next(), run.next(), run.next()
+    assert dict(parse_qsl(sent[-1].content.decode())) == {"email": "david", "password": run.user.password}
+
+
+@pytest.mark.parametrize(
+    ("again", "said"),
+    [
+        (SIGN_IN_PAGE + '<p role="alert">The password is not right.</p>', "The password is not right."),
+        (SIGN_IN_PAGE, "the sign-in page came back without saying why"),
+    ],
+)
+def test_a_sign_in_form_shown_again_is_a_failed_sign_in_with_the_page_s_reason(again: str, said: str) -> None:
+    run, _ = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=SIGN_IN_PAGE),
+            "/id/account/login": httpx.Response(200, html=again),
+        }
+    )
+    run.next(), run.next()
+    result = run.next()
+    assert [(c.name, c.passed) for c in result.checks] == [("signed in (no sign-in form shown again)", False)]
+    assert (result.error.code, result.error.description, result.error.status) == ("sign_in_failed", said, 200)
+
+
+def test_a_sign_in_that_redirects_straight_back_needs_no_consent() -> None:
+    back = f"{CALLBACK}?code=c1&state=s"
+    run, _ = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=SIGN_IN_PAGE),
+            "/id/account/login": httpx.Response(302, headers={"location": back}),
+        }
+    )
+    run.next(), run.next()
+    signed_in = run.next()
+    assert signed_in.ok and signed_in.checks == [] and run.auth.browser.location == back
+    consent = run.next()
+    assert consent.ok and consent.exchanges == [] and consent.values == {"location": back}
+
+
+def test_consent_without_a_consent_form_or_without_a_redirect_back_is_an_error() -> None:
+    run, _ = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=SIGN_IN_PAGE),
+            "/id/account/login": httpx.Response(200, html="<p>Signed in</p>"),
+        }
+    )
+    run.next(), run.next(), run.next()
+    result = run.next()
+    assert (result.error.code, result.error.description, result.error.status) == (
+        "no_consent_form",
+        "the identity service showed no consent form",
+        None,
+    )
+    run, sent = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=SIGN_IN_PAGE),
+            "/id/account/login": httpx.Response(200, html=CONSENT_PAGE),
+            "/id/connect/consent": httpx.Response(200, html="<p>Thank you</p>"),
+        }
+    )
+    run.next(), run.next(), run.next()
+    result = run.next()
+    assert result.values == {"decision": "allow"}
+    assert (sent[-1].method, str(sent[-1].url)) == ("POST", "https://login.example/id/connect/consent")
+    assert dict(parse_qsl(sent[-1].content.decode())) == {"request_id": "r1", "decision": "allow"}
+    assert (result.error.code, result.error.description, result.error.status) == (
+        "no_redirect",
+        "consent did not redirect back to the app",
+        200,
+    )
+
+
+# --- the callback: its error, its code, and what each check says -----------------------------------------------
+
+
+def test_an_error_in_the_callback_is_the_step_s_error_and_no_code_is_kept() -> None:
+    run = _to_consent_run()
+    state = run.auth.state
+    result = run.accept_callback(f"{CALLBACK}?error=access_denied&error_description=No+thanks&state={state}&code=c1")
+    assert (result.error.code, result.error.description, result.error.status) == ("access_denied", "No thanks", None)
+    assert result.checks == [] and run.auth.code == ""
+    result = run.accept_callback(f"{CALLBACK}?error=&state={state}&code=c1")
+    assert (result.error.code, result.error.description) == ("", "")
+    assert run.auth.code == ""
+
+
+def test_a_callback_without_a_code_says_so() -> None:
+    run = _to_consent_run()
+    result = run.accept_callback(f"{CALLBACK}?state={run.auth.state}&code=")
+    assert (result.error.code, result.error.description, result.error.status) == (
+        "no_code",
+        "the URL has no code parameter; paste the whole address",
+        None,
+    )
+    assert result.values["code"] == ""
+
+
+def test_the_callback_checks_say_what_came_back() -> None:
+    run = _to_consent_run()
+    sent = run.auth.state
+    result = run.accept_callback(f"http://localhost:8501/elsewhere?state=forged&code=c1&iss={ISSUER}x")
+    assert [(c.name, c.passed, c.sentence) for c in result.checks] == [
+        ("the browser came back to the registered redirect URI", False, "http://localhost:8501/elsewhere"),
+        ("state matches the one sent", False, f"sent {sent}, got forged"),
+    ]
+    assert (result.error.code, result.error.status) == ("state_mismatch", 302)
+    result = run.accept_callback(f"{CALLBACK}?code=c1&state={sent}&iss={ISSUER}x")
+    assert [(c.name, c.passed, c.sentence) for c in result.checks][1:] == [
+        ("state matches the one sent", True, ""),
+        ("iss in the callback is the issuer", False, f"{ISSUER}x"),
+    ]
+    assert (result.error.code, result.error.description) == (
+        "issuer_mismatch",
+        "the answer names another issuer (or none); the code is not used",
+    )
+    run.discovery["authorization_response_iss_parameter_supported"] = True
+    result = run.accept_callback(f"{CALLBACK}?code=c1&state={sent}")
+    assert [(c.name, c.passed, c.sentence) for c in result.checks][-1] == (
+        "iss in the callback is the issuer",
+        False,
+        "(none)",
+    )
+    run.auth.state = ""
+    result = run.accept_callback(f"{CALLBACK}?code=c1")
+    assert [(c.name, c.sentence) for c in result.checks][1] == (
+        "state matches the one sent",
+        "sent (no request outstanding), got (none)",
+    )
+
+
+def _to_consent_run() -> FlowRun:
+    back = f"{CALLBACK}?code=c1"
+    run, _ = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=SIGN_IN_PAGE),
+            "/id/account/login": httpx.Response(302, headers={"location": back}),
+        }
+    )
+    run.next(), run.next(), run.next()
+    return run
+
+
+# --- the API's answer and the hybrid's service token ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "passed", "detail"),
+    [
+        ({"value": [{"Id": 1}, {"Id": 2}]}, True, "2 rows"),
+        ([{"Id": 1}, {"Id": 2}, {"Id": 3}], True, "3 rows"),
+        ({"@odata.context": "x"}, True, "0 rows"),
+        ({"value": {"Id": 1}}, False, "1 rows"),
+    ],
+)
+def test_the_api_answer_is_rows_in_an_odata_value_or_a_bare_list(body, passed: bool, detail: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.startswith("/api/"):
+            return httpx.Response(200, json=body)
+        return None
+
+    run = _run("client_credentials", answer)
+    result = run_to_end(run)[-1]
+    assert [(c.name, c.passed, c.sentence) for c in result.checks] == [("the API answered with rows", passed, detail)]
+    assert run.exchanges[-1].method == "GET"
+
+
+def _unsigned(claims: dict) -> str:
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'at+jwt'})}.{part(claims)}.c2ln"
+
+
+@pytest.mark.parametrize(
+    ("claims", "passed", "detail"),
+    [
+        ({"client_system_user": "sync-bot"}, True, "sync-bot"),
+        ({"client_system_user": "sync-bot", "sub": "david"}, False, "sync-bot"),
+        ({"sub": "david"}, False, ""),
+    ],
+)
+def test_the_service_must_act_as_its_system_user(claims: dict, passed: bool, detail: str) -> None:
+    run = FlowRun.for_sandbox(Sandbox(), "hybrid")
+    run.auth.tokens.access_token = "the-person-s-token"
+    r = StepResult("hybrid", "service_api_call")
+    back_channel.service_call_checks(run, r, _unsigned(claims))
+    assert [(c.name, c.passed, c.sentence) for c in r.checks] == [
+        ("the service did not use David's token", True, ""),
+        ("the token acts as the System User (client_system_user, no sub)", passed, detail),
+    ]
+    r = StepResult("hybrid", "service_api_call")
+    back_channel.service_call_checks(run, r, "the-person-s-token")
+    assert [(c.name, c.passed) for c in r.checks][0] == ("the service did not use David's token", False)
+
+
+# --- discovery, the authorization request, and which answers count as redirects ---------------------------------
+
+
+def test_discovery_is_read_once_from_below_the_issuer_with_or_without_its_trailing_slash() -> None:
+    for issuer in (ISSUER, ISSUER + "/"):
+        run, sent = _provider({})
+        run.issuer = issuer
+        result = run.discover()
+        assert str(sent[0].url) == "https://login.example/id/.well-known/openid-configuration"
+        assert (sent[0].method, result.exchanges[0].label) == ("GET", "discovery document")
+        assert result.values == {
+            "authorization_endpoint": f"{ISSUER}/connect/authorize",
+            "token_endpoint": f"{ISSUER}/connect/token",
+            "jwks_uri": f"{ISSUER}/jwks",
+        }
+        assert [(c.name, c.passed, c.sentence) for c in result.checks] == [
+            ("issuer is the instance's identity service", issuer == ISSUER, ISSUER),
+            ("authorization_code is a supported grant", True, "authorization_code"),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (httpx.Response(200, text="<html>"), ("invalid_discovery", "the discovery document is not JSON", 200)),
+        (httpx.Response(200, json=[1]), ("invalid_discovery", "the discovery document is not JSON", 200)),
+        (
+            httpx.Response(200, json={"issuer": ISSUER, "grant_types_supported": "authorization_code"}),
+            ("invalid_response", "The discovery document's grant_types_supported is not a list of names.", 200),
+        ),
+        (
+            httpx.Response(200, json={"issuer": ISSUER, "grant_types_supported": ["authorization_code", 7]}),
+            ("invalid_response", "The discovery document's grant_types_supported is not a list of names.", 200),
+        ),
+    ],
+)
+def test_a_discovery_document_in_the_wrong_shape_stops_the_run(answer: httpx.Response, error: tuple) -> None:
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: answer))
+    result = FlowRun("authorization_code", http, issuer=ISSUER).discover()
+    assert (result.error.code, result.error.description, result.error.status) == error
+
+
+def test_a_discovery_document_without_the_grant_fails_its_check() -> None:
+    doc = {"issuer": ISSUER, "grant_types_supported": ["client_credentials", "refresh_token"]}
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=doc)))
+    result = FlowRun("authorization_code", http, issuer=ISSUER).discover()
+    assert [(c.name, c.passed, c.sentence) for c in result.checks][-1] == (
+        "authorization_code is a supported grant",
+        False,
+        "client_credentials refresh_token",
+    )
+    assert result.values == {"authorization_endpoint": "", "token_endpoint": "", "jwks_uri": ""}
+
+
+def test_without_pkce_no_verifier_is_kept_or_sent(monkeypatch) -> None:
+    monkeypatch.setattr(FlowRun, "mistake", property(lambda self: MISTAKES["missing_pkce"]))
+    run = FlowRun.for_sandbox(Sandbox(), "authorization_code")
+    run.next()
+    authorize = run.next()
+    assert (authorize.values["code_verifier"], authorize.values["code_challenge"]) == ("", "(not sent)")
+    assert authorize.values["code_challenge_method"] == "(not sent)"
+    assert "code_challenge" not in authorize.values["authorization_url"]
+    assert run.auth.code_challenge == ""
+    while run.next_step != "token":
+        run.next()
+    token = run.next()
+    assert "code_verifier" not in run.exchanges[-1].form
+    assert token.values["code_verifier"] == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "followed"),
+    [
+        (300, "/id/connect/consent-page", True),
+        (302, "/id/connect/consent-page", True),
+        (399, "/id/connect/consent-page", True),
+        (400, "/id/connect/consent-page", False),
+        (200, "/id/connect/consent-page", False),
+        (302, None, False),
+    ],
+)
+def test_only_a_3xx_with_a_location_is_a_redirect_to_follow(status: int, location: str | None, followed: bool) -> None:
+    headers = {"location": location} if location else {}
+    run, sent = _provider(
+        {
+            "/id/connect/authorize": httpx.Response(200, html=SIGN_IN_PAGE),
+            "/id/account/login": httpx.Response(status, headers=headers, html=CONSENT_PAGE),
+            "/id/connect/consent-page": httpx.Response(200, html=CONSENT_PAGE),
+        }
+    )
+    run.next(), run.next()
+    result = run.next()
+    assert (sent[-1].url.path == "/id/connect/consent-page") is followed
+    if followed:
+        assert [(e.label, e.method) for e in result.exchanges][-1] == ("identity service redirect", "GET")
+    assert (result.error.code if result.error else None) == ("http_400" if status == 400 else None)

@@ -174,7 +174,10 @@ def test_a_key_of_another_type_use_or_with_private_parts_is_refused(key, jwks) -
             {"keys": [key.as_dict(private=True)]},
             "The key set contains a private key; a JWKS must only publish public keys.",
         ),
-        "broken": ({"keys": [public | {"n": "!!"}]}, "The matching key could not be read as an RSA public key ("),
+        "broken": (
+            {"keys": [public | {"n": "!!"}]},
+            "The matching key could not be read as an RSA public key (Error).",
+        ),
     }
     for name, (keys, sentence) in cases.items():
         seen = checks(verify(token, keys, now=NOW))
