@@ -7,6 +7,7 @@ revoked. A user's token sees that user's rows; a service token sees its System U
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import uuid
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 REALM = "DomainAPI"
 CUSTOMERS_PATH = "/api/domain/odata/Crm_Sales_Customers"
+CUSTOMER_PROPERTIES = ("Name", "Number", "City")
+# A customer's text fits on a card; the cap also keeps the rows a sandbox holds small (state.MAX_ADDED_ROWS).
+MAX_PROPERTY_LENGTH = 200
+SEND_A_CUSTOMER = 'Send a JSON object with at least "Name" (text).'
 
 
 class VerifiedAccessToken:
@@ -80,7 +85,10 @@ class SandboxBearerValidator(BearerTokenValidator):
             raise refuse("The access token is not valid yet (nbf is in the future).")
         record = self.sandbox.state.access_tokens.get(token.claims.get("jti", ""))
         if record is None:
-            raise refuse("This sandbox never issued an access token with this jti.")
+            raise refuse(
+                "This sandbox holds no access token with this jti: it never issued it, or it was one of "
+                "the oldest dropped to keep the sandbox small."
+            )
         if record.revoked_because:
             raise refuse(f"The access token was revoked: {record.revoked_because}.")
         if self.scope_insufficient(token.get_scope(), scopes):
@@ -112,10 +120,47 @@ def _error_response(error: OAuth2Error) -> Response:
     return response
 
 
-def _odata_error(status: int, code: str, message: str) -> Response:
+def odata_error(status: int, code: str, message: str) -> Response:
+    """The API's error shape (OData JSON format §21): {"error": {"code": ..., "message": ...}}."""
     response = jsonify(error={"code": code, "message": message})
     response.status_code = status
     return response
+
+
+def _json_body() -> Any:
+    """The request's JSON (None when it is not sent as JSON), or the API's 400 when it cannot be read."""
+    if not request.is_json:
+        return None
+    try:
+        return json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        # RecursionError: a body of thousands of "[" nests deeper than the parser's stack.
+        return odata_error(
+            400, "BadRequest", "The body is not JSON the API can read (malformed, or nested too deeply)."
+        )
+
+
+def _customer_from(body: Any) -> dict[str, Any] | Response:
+    """A new row from a request body, or the API's 400 saying what is wrong with it."""
+    if not isinstance(body, dict) or not isinstance(body.get("Name"), str) or not body["Name"].strip():
+        return odata_error(400, "BadRequest", SEND_A_CUSTOMER)
+    unknown = sorted(set(body) - set(CUSTOMER_PROPERTIES))
+    if unknown:
+        return odata_error(400, "BadRequest", f"Unknown properties: {', '.join(unknown)}.")
+    # Text only: str() of a deeply nested value could raise where the parser did not.
+    not_text = [name for name in ("Number", "City") if body.get(name) is not None and not isinstance(body[name], str)]
+    if not_text:
+        return odata_error(400, "BadRequest", f"{not_text[0]} must be text.")
+    row = {
+        "Id": str(uuid.uuid4()),
+        "Number": body.get("Number") or f"N-{secrets.randbelow(9000) + 1000}",
+        "Name": body["Name"].strip(),
+        "City": body.get("City") or "",
+    }
+    long = [name for name in CUSTOMER_PROPERTIES if len(row[name]) > MAX_PROPERTY_LENGTH]
+    if long:
+        return odata_error(400, "BadRequest", f"{long[0]} is over {MAX_PROPERTY_LENGTH} characters.")
+    return row
 
 
 def register_api(app: Flask, sandbox: Sandbox) -> None:
@@ -137,7 +182,7 @@ def register_api(app: Flask, sandbox: Sandbox) -> None:
         top = request.args.get("$top")
         # ASCII digits only: "²".isdigit() is true but int("²") fails.
         if top is not None and not re.fullmatch(r"[0-9]+", top):
-            return _odata_error(400, "BadRequest", "$top must be a whole number, 0 or more.")
+            return odata_error(400, "BadRequest", "$top must be a whole number, 0 or more.")
         visible = rows.get(token.owner, [])
         # More digits than any row count would need: all rows (and int() refuses over 4300 digits).
         limit = int(top) if top is not None and len(top) <= 9 else len(visible)
@@ -153,20 +198,11 @@ def register_api(app: Flask, sandbox: Sandbox) -> None:
         token = require("update")
         if isinstance(token, Response):
             return token
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not isinstance(body.get("Name"), str) or not body["Name"].strip():
-            return _odata_error(400, "BadRequest", 'Send a JSON object with at least "Name" (text).')
-        unknown = sorted(set(body) - {"Name", "Number", "City"})
-        if unknown:
-            return _odata_error(400, "BadRequest", f"Unknown properties: {', '.join(unknown)}.")
-        row = {
-            "Id": str(uuid.uuid4()),
-            "Number": str(body.get("Number") or f"N-{secrets.randbelow(9000) + 1000}"),
-            "Name": body["Name"].strip(),
-            "City": str(body.get("City") or ""),
-        }
-        with sandbox.state.lock:
-            rows.setdefault(token.owner, []).append(row)
+        body = _json_body()
+        row = body if isinstance(body, Response) else _customer_from(body)
+        if isinstance(row, Response):
+            return row
+        sandbox.state.add_customer(token.owner, row)
         response = jsonify(row)
         response.status_code = 201
         response.headers["Location"] = f"{sandbox.base_url}{CUSTOMERS_PATH}({row['Id']})"

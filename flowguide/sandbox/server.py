@@ -2,7 +2,8 @@
 
 ``create_app`` builds the app for one sandbox: its authorization server (``authorization_server``,
 RFC 6749 with Authlib), the identity routes (``routes``, a blueprint under ``/id``) and the Domain
-API (``api``, RFC 6750 bearer tokens).
+API (``api``, RFC 6750 bearer tokens), with CORS for browser apps (``cors``) and a body limit
+(``limits``) as app-level hooks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from flask import Flask
 
 from .api import register_api
 from .authorization_server import SandboxAuthorizationServer
+from .cors import register_cors
+from .limits import register_limits
 from .routes import SANDBOX_EXTENSION, SERVER_EXTENSION, identity
 
 if TYPE_CHECKING:
@@ -25,6 +28,9 @@ def create_app(sandbox: Sandbox) -> Flask:
     app.json.sort_keys = False  # keep claims and rows in the order a reader expects
     app.extensions[SANDBOX_EXTENSION] = sandbox
     app.extensions[SERVER_EXTENSION] = SandboxAuthorizationServer(sandbox)
+    # CORS first: a preflight is answered before any other hook looks at the request.
+    register_cors(app)
+    register_limits(app)
     app.register_blueprint(identity)
     register_api(app, sandbox)
     return app

@@ -2,6 +2,8 @@
 
 Nothing here is shared between Sandbox instances, so a code or token from one is unknown to another.
 The records kept in the stores are in ``models`` (RFC 6749 §4.1.2 codes, §1.4 and §1.5 tokens).
+Every store is bounded (``stores.ExpiringStore``): a record goes some time after it stops being
+useful, and beyond a generous count the oldest goes first, so a long-running sandbox stays small.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +23,7 @@ from .models import (
     SignIn,
 )
 from .registry import RegistryFile, SystemUser, TrustedApplication
+from .stores import ExpiringStore
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
@@ -29,6 +33,7 @@ __all__ = [
     "REFRESH_TOKEN_LIFETIME_PUBLIC",
     "AccessTokenRecord",
     "AuthorizationCodeRecord",
+    "MAX_ADDED_ROWS",
     "Clock",
     "PendingAuthorization",
     "RefreshTokenRecord",
@@ -41,6 +46,34 @@ PENDING_REQUEST_LIFETIME = 600  # a sign-in page left open longer than this must
 ACCESS_TOKEN_LIFETIME = 3600  # auth/tokens/token-lifetime.md: 1 hour
 REFRESH_TOKEN_LIFETIME_CONFIDENTIAL = 30 * 24 * 3600  # 1 month
 REFRESH_TOKEN_LIFETIME_PUBLIC = 24 * 3600  # 24 hours
+
+# A used code is remembered while the access tokens it issued live, so a replay can still revoke them.
+CODE_REMEMBERED_FOR = AUTHORIZATION_CODE_LIFETIME + ACCESS_TOKEN_LIFETIME
+# An expired refresh token is remembered a day longer, so its refusal says "expired", not "unknown".
+EXPIRED_REFRESH_TOKEN_REMEMBERED_FOR = 24 * 3600
+# Counts far above what a reader or a test suite makes; beyond them the oldest record added is dropped.
+MAX_PENDING_SIGN_INS = 1_000
+MAX_CODES = 1_000
+MAX_ACCESS_TOKENS = 10_000
+MAX_REFRESH_TOKENS = 10_000
+# Rows added through the API; the oldest added go first (the registry's seeded rows always stay).
+MAX_ADDED_ROWS = 500
+
+
+def _pending_kept_until(pending: PendingAuthorization) -> int:
+    return pending.created_at + PENDING_REQUEST_LIFETIME
+
+
+def _code_kept_until(code: AuthorizationCodeRecord) -> int:
+    return code.issued_at + CODE_REMEMBERED_FOR
+
+
+def _access_token_kept_until(token: AccessTokenRecord) -> int:
+    return token.expires_at  # the API refuses an expired token by its exp claim, before looking it up
+
+
+def _refresh_token_kept_until(token: RefreshTokenRecord) -> int:
+    return token.expires_at + EXPIRED_REFRESH_TOKEN_REMEMBERED_FOR
 
 
 class Clock:
@@ -68,15 +101,32 @@ class SandboxState:
     registry: RegistryFile
     clock: Clock
     lock: threading.RLock = field(default_factory=threading.RLock)
-    pending: dict[str, PendingAuthorization] = field(default_factory=dict)
-    codes: dict[str, AuthorizationCodeRecord] = field(default_factory=dict)
-    access_tokens: dict[str, AccessTokenRecord] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
+    pending: ExpiringStore[PendingAuthorization] = field(init=False)
+    codes: ExpiringStore[AuthorizationCodeRecord] = field(init=False)
+    access_tokens: ExpiringStore[AccessTokenRecord] = field(init=False)
+    refresh_tokens: ExpiringStore[RefreshTokenRecord] = field(init=False)
     customers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    added_rows: deque[tuple[str, dict[str, Any]]] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
+        clock, lock = self.clock, self.lock
+        self.pending = ExpiringStore(MAX_PENDING_SIGN_INS, _pending_kept_until, clock, lock)
+        self.codes = ExpiringStore(MAX_CODES, _code_kept_until, clock, lock)
+        self.access_tokens = ExpiringStore(MAX_ACCESS_TOKENS, _access_token_kept_until, clock, lock)
+        self.refresh_tokens = ExpiringStore(MAX_REFRESH_TOKENS, _refresh_token_kept_until, clock, lock)
         for row in self.registry.customers:
             self.customers.setdefault(row.owner, []).append(row.model_dump(exclude={"owner"}))
+
+    def add_customer(self, owner: str, row: dict[str, Any]) -> None:
+        """Keep a row the API created; beyond MAX_ADDED_ROWS the oldest added row is dropped."""
+        with self.lock:
+            self.customers.setdefault(owner, []).append(row)
+            self.added_rows.append((owner, row))
+            while len(self.added_rows) > MAX_ADDED_ROWS:
+                old_owner, old_row = self.added_rows.popleft()
+                rows = self.customers[old_owner]
+                # By identity: the row object itself, whatever another row's values.
+                del rows[next(i for i, r in enumerate(rows) if r is old_row)]
 
     def application(self, client_id: str | None) -> TrustedApplication | None:
         return self.registry.application(client_id)
@@ -86,20 +136,18 @@ class SandboxState:
 
     def add_pending(self, query: list[tuple[str, str]], client_id: str, scope: str) -> PendingAuthorization:
         with self.lock:
-            self._forget_stale_pending()
             pending = PendingAuthorization(secrets.token_urlsafe(24), query, client_id, scope, self.clock.now())
             self.pending[pending.request_id] = pending
             return pending
 
     def find_pending(self, request_id: str | None) -> PendingAuthorization | None:
+        """The sign-in waiting under this id, or None when there is none or it is over its 600 seconds."""
         with self.lock:
-            self._forget_stale_pending()
-            return self.pending.get(request_id or "")
-
-    def _forget_stale_pending(self) -> None:
-        oldest = self.clock.now() - PENDING_REQUEST_LIFETIME
-        for key in [k for k, p in self.pending.items() if p.created_at < oldest]:
-            del self.pending[key]
+            pending = self.pending.get(request_id or "")
+            if pending is not None and self.pending.is_expired(pending):
+                del self.pending[pending.request_id]
+                return None
+            return pending
 
     def revoke_grant(self, grant_id: str, because: str) -> int:
         """Revoke every access and refresh token descended from one authorization code."""
