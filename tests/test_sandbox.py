@@ -9,7 +9,7 @@ import re
 import secrets
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import httpx
 import jwt
@@ -29,7 +29,8 @@ SYNC = "com.example/nightly-sync"
 SYNC_SECRET = "nightly-sync-secret"
 LEGACY = "com.example/legacy-report"
 CUSTOMERS = "/api/domain/odata/Crm_Sales_Customers"
-AUDIENCE = ["DomainAPI", "TableAPI", "OLAP", "AppServer"]
+# The documentation's decoded tokens name the identity service's own resources after the APIs.
+AUDIENCE = ["DomainAPI", "TableAPI", "OLAP", "AppServer", "https://sandbox.flowguide.test/id/resources"]
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def test_discovery_names_the_products_endpoints_and_grants(sb: Sandbox, client: 
     assert meta["jwks_uri"] == f"{sb.issuer}/.well-known/openid-configuration/jwks"
     assert set(meta["grant_types_supported"]) == {"authorization_code", "client_credentials", "refresh_token"}
     assert meta["code_challenge_methods_supported"] == ["S256"]
-    assert meta["response_types_supported"] == ["code"]
+    assert meta["response_types_supported"] == ["code", "code id_token"]
     assert {"client_secret_post", "client_secret_basic"} <= set(meta["token_endpoint_auth_methods_supported"])
     assert {"openid", "profile", "offline_access", "read", "update"} <= set(meta["scopes_supported"])
 
@@ -299,7 +300,8 @@ def test_deny_returns_access_denied_with_state(client: httpx.Client) -> None:
         (authorize_params(redirect_uri="http://localhost:8501/Callback"), "invalid_redirect_uri"),
         (authorize_params(redirect_uri="http://localhost:8501/callback/"), "invalid_redirect_uri"),
         (authorize_params(redirect_uri="https://evil.example/callback"), "invalid_redirect_uri"),
-        (authorize_params(client_id="com.example/nobody"), "invalid_client"),
+        # auth/flows/auth-code/interactive-apps-errors.md: a missing or disabled Trusted Application.
+        (authorize_params(client_id="com.example/nobody"), "unauthorized_client"),
         (authorize_params(client_id=LEGACY), "unauthorized_client"),
         ({"client_id": PORTAL, "response_type": "code", "state": "s"}, "invalid_request"),
     ],
@@ -321,9 +323,8 @@ def test_authorize_errors_that_must_never_redirect(client: httpx.Client, params:
             {"scope": "read", "code_challenge": "x" * 43, "code_challenge_method": "plain"},
             "invalid_request",
         ),
-        (PORTAL, PORTAL_CALLBACK, {"response_type": "token"}, "unsupported_response_type"),
     ],
-    ids=["unknown-scope", "scope-not-in-app", "public-without-pkce", "plain-pkce", "implicit"],
+    ids=["unknown-scope", "scope-not-in-app", "public-without-pkce", "plain-pkce"],
 )
 def test_authorize_errors_go_back_to_the_registered_redirect_uri(
     client: httpx.Client, client_id: str, callback: str, extra: dict, error: str
@@ -332,6 +333,16 @@ def test_authorize_errors_go_back_to_the_registered_redirect_uri(
     params.update(extra)
     back = callback_params(client.get("/id/connect/authorize", params=params), callback)
     assert back["error"] == error and back["error_description"] and back["state"] == "keep me"
+
+
+def test_an_implicit_request_is_refused_in_the_fragment_where_its_answer_would_travel(client: httpx.Client) -> None:
+    # OAuth 2.0 Multiple Response Type Encoding Practices §5: a response type with a token answers in the fragment.
+    response = client.get("/id/connect/authorize", params=authorize_params(response_type="token", state="keep me"))
+    assert response.status_code == 302
+    location = urlsplit(response.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == PORTAL_CALLBACK and location.query == ""
+    back = dict(parse_qsl(location.fragment))
+    assert back["error"] == "unsupported_response_type" and back["state"] == "keep me"
 
 
 # --- token endpoint errors -------------------------------------------------------------------------------
@@ -473,10 +484,11 @@ def test_no_scope_requested_grants_all_of_the_applications_scopes(sb: Sandbox, c
             400,
         ),
         (
+            # auth/flows/client-credentials/service-apps-errors.md: a disabled application is invalid_client here.
             {"grant_type": "client_credentials", "client_id": LEGACY, "client_secret": "legacy-report-secret"},
             None,
-            "unauthorized_client",
-            400,
+            "invalid_client",
+            401,
         ),
         (
             {"grant_type": "client_credentials", "client_id": PORTAL, "client_secret": PORTAL_SECRET},
@@ -656,7 +668,7 @@ HOSTILE = 'é"\\'
 @pytest.mark.parametrize(
     ("params", "error"),
     [
-        (authorize_params(client_id=HOSTILE), "invalid_client"),
+        (authorize_params(client_id=HOSTILE), "unauthorized_client"),
         (authorize_params(redirect_uri=f"http://localhost:8501/{HOSTILE}"), "invalid_redirect_uri"),
         ([*authorize_params().items(), (HOSTILE, "1"), (HOSTILE, "2")], "invalid_request"),
     ],
@@ -671,7 +683,7 @@ def test_authorize_quotes_what_the_request_carried_in_its_error(client: httpx.Cl
 def test_a_scope_refused_at_authorize_is_quoted_in_the_redirect(client: httpx.Client) -> None:
     back = callback_params(client.get("/id/connect/authorize", params=authorize_params(scope=f"read {HOSTILE}")))
     assert back["error"] == "invalid_scope"
-    assert back["error_description"].startswith("Scope '%C3%A9%22%5C' is not in")
+    assert back["error_description"].startswith("Invalid scope: %C3%A9%22%5C. It is not in")
 
 
 @pytest.mark.parametrize(
@@ -686,7 +698,7 @@ def test_the_token_endpoint_quotes_what_the_request_carried_in_its_error(client:
     content = urlencode(data)
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     response = client.post("/id/connect/token", content=content, headers=headers)
-    assert response.status_code == 400 and "'%C3%A9%22%5C'" in response.json()["error_description"]
+    assert response.status_code == 400 and "%C3%A9%22%5C" in response.json()["error_description"]
 
 
 # --- Client Credentials and the API ---------------------------------------------------------------------

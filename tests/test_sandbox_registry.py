@@ -206,3 +206,21 @@ def test_demo_credentials_for_no_such_record_are_refused(
     with pytest.raises(ContentError) as caught:
         load_changed(tmp_path, data)
     assert (caught.value.key, caught.value.problem) == (key, problem)
+
+
+# --- a user's claims --------------------------------------------------------------------------------------
+
+
+def test_the_users_claims_beyond_name_and_email_are_data() -> None:
+    david = default_registry().user("david")
+    assert (david.email_verified, david.locale, david.is_admin) == (True, "en-US", False)
+    assert default_registry().user("petra").locale == "bg"
+
+
+@pytest.mark.parametrize(("field", "value"), [("locale", "English"), ("email_verified", "yes"), ("is_admin", 1)])
+def test_a_users_claim_of_the_wrong_shape_is_refused(tmp_path: Path, field: str, value: object) -> None:
+    data = the_file()
+    data["users"][0][field] = value
+    with pytest.raises(ContentError) as caught:
+        load_changed(tmp_path, data)
+    assert caught.value.key == f"users[0].{field}"

@@ -6,7 +6,8 @@ with ``python -m flowguide.sandbox --port 8600``.
 
 The package has Authlib's server shape: ``models`` (the client over a Trusted Application, code and
 token records), ``grants/`` (one grant per module), ``authorization_server``, ``routes`` (a Flask
-blueprint), ``api`` (the Domain API, RFC 6750) and ``server.create_app`` wiring them.
+blueprint), ``userinfo`` (OpenID Connect Core §5.3), ``api`` (the Domain API, RFC 6750) and
+``server.create_app`` wiring them. Discovery is OpenID Connect Discovery 1.0 §3.
 """
 
 from __future__ import annotations
@@ -62,15 +63,21 @@ class Sandbox:
             "issuer": issuer,
             "authorization_endpoint": f"{issuer}/connect/authorize",
             "token_endpoint": f"{issuer}/connect/token",
+            "userinfo_endpoint": f"{issuer}/connect/userinfo",
             "end_session_endpoint": f"{issuer}/connect/endsession",
             "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
             "scopes_supported": self.registry.scope_names,
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
+            # auth/concepts/identity-server.md's example also lists "token" and "id_token", the implicit flow, which
+            # no other page offers (auth/concepts/oauth2-overview.md) and RFC 9700 §2.1.2 retires: left out.
+            "response_types_supported": ["code", "code id_token"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
             "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "claims_supported": ["sub", "id", "sid", "name", "email", "user_type", "db", "client_id", "scope"],
+            "claims_supported": [
+                *("sub", "auth_time", "idp", "amr", "sid", "id", "name", "email", "email_verified"),
+                *("user_type", "is_admin", "db", "locale", "client_id", "scope"),
+            ],
         }

@@ -1,9 +1,10 @@
 """The sandbox's authorization server: Authlib's, wired to one sandbox's grants, tokens and rules.
 
-Authlib validates the protocol (RFC 6749 grants, RFC 7636 PKCE, OpenID Connect Core ID tokens);
-this server adds the product's policy where Authlib leaves a hook: which client is asked for
-(Trusted Applications), the request rules of ``request_rules`` before a grant runs, and the
-product's error descriptions (RFC 6749 §5.2 status codes).
+Authlib validates the protocol (RFC 6749 grants, RFC 7636 PKCE, OpenID Connect Core ID tokens, the
+hybrid ``code id_token`` and userinfo); this server adds the product's policy where Authlib leaves a
+hook: which client is asked for (Trusted Applications), the request rules of ``request_rules`` before
+a grant runs, the product's error messages (RFC 6749 §5.2 status codes), and errors that go back to
+the application in the response mode the request asked for.
 """
 
 from __future__ import annotations
@@ -19,16 +20,23 @@ from flask import Response
 from werkzeug.datastructures import MultiDict
 
 from .access_tokens import AccessTokenIssuer
-from .errors import shown
+from .errors import INVALID_CLIENT, UNSUPPORTED_GRANT_TYPE, bare, documented
 from .grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
     RefreshTokenGrant,
     S256CodeChallenge,
     SandboxOpenIDCode,
+    SandboxOpenIDHybridGrant,
 )
+from .grants.response_modes import deliver, response_mode_of
 from .models import SandboxClient
-from .request_rules import validate_authorization_client, validate_token_endpoint_request
+from .request_rules import (
+    validate_authorization_client,
+    validate_token_endpoint_request,
+    why_client_authentication_failed,
+)
+from .userinfo import SandboxUserInfoEndpoint
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -74,8 +82,10 @@ class SandboxAuthorizationServer(AuthorizationServer):
         super().__init__(query_client=self.query_sandbox_client, save_token=self.tokens.save)
         self.register_token_generator("default", self.tokens.generate)
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), SandboxOpenIDCode(sandbox)])
+        self.register_grant(SandboxOpenIDHybridGrant, [S256CodeChallenge(required=True)])
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(RefreshTokenGrant)
+        self.register_endpoint(SandboxUserInfoEndpoint(sandbox))
 
     def query_sandbox_client(self, client_id: str) -> SandboxClient | None:
         """Authlib's query_client: the Trusted Application whose ApplicationUri is the client_id."""
@@ -92,6 +102,12 @@ class SandboxAuthorizationServer(AuthorizationServer):
         validate_authorization_client(request, self.sandbox.registry)
         return super().get_authorization_grant(request)
 
+    def handle_error_response(self, request: OAuth2Request | None, error: OAuth2Error) -> Response:
+        if error.redirect_uri and request is not None:
+            # RFC 6749 §4.1.2.1: back to the trusted redirect URI, in the request's response mode (form_post too).
+            return self.handle_response(*deliver(error.redirect_uri, error.get_body(), response_mode_of(request)))
+        return super().handle_error_response(request, error)
+
     def create_token_response(self, request: Any = None) -> Response:
         oauth_request = self.create_oauth2_request(request)
         try:
@@ -104,11 +120,10 @@ class SandboxAuthorizationServer(AuthorizationServer):
         try:
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:
-            # Authlib's message lists its methods; say what the reader can check instead.
+            # Authlib's message lists its methods; the documented message and which cause this request has instead.
             error.status_code = 401  # one answer whichever way the client authenticated (RFC 6749 §5.2)
-            error.description = (
-                "Client authentication failed: the client_id is unknown, or the "
-                "client_secret does not match ApplicationSecretHash."
+            error.description = documented(
+                INVALID_CLIENT, why_client_authentication_failed(request, self.sandbox.registry)
             )
             raise
 
@@ -116,8 +131,9 @@ class SandboxAuthorizationServer(AuthorizationServer):
         try:
             return super().get_token_grant(request)
         except UnsupportedGrantTypeError as error:
-            error.description = (
-                f"grant_type {shown(request.payload.grant_type or '')} is not offered; the supported grants "
-                "are authorization_code, client_credentials and refresh_token."
+            # auth/flows/client-credentials/service-apps-errors.md: "Unsupported grant type: password".
+            error.description = documented(
+                UNSUPPORTED_GRANT_TYPE.format(grant_type=bare(request.payload.grant_type or "")),
+                "The supported grants are authorization_code, client_credentials and refresh_token.",
             )
             raise

@@ -10,12 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+)
 
-from .errors import shown
+from .errors import (
+    CLIENT_CREDENTIALS_INVALID,
+    INVALID_CLIENT,
+    INVALID_SCOPE,
+    UNAUTHORIZED_GRANT_TYPE,
+    bare,
+    documented,
+)
 from .registry import RegistryFile, TrustedApplication, User
 
 SUPPORTED_GRANTS = ("authorization_code", "client_credentials", "refresh_token")
+# OpenID Connect Core §3.1 (code) and §3.3 (the hybrid "code id_token", which the documentation's samples use).
+SUPPORTED_RESPONSE_TYPES = ("code", "code id_token")
 # The documentation's name for each flag that lets a kind of user sign in.
 USER_TYPE_FLAGS = {
     "InternalUser": "ImpersonateAsInternalUserAllowed",
@@ -51,15 +66,20 @@ class SandboxClient:
         never = [s for s in requested if s in protocol and not user_signs_in]
         if never:
             raise InvalidScopeError(
-                description=f"Scope {shown(' '.join(never))} is never issued with client_credentials: "
-                "no user signs in, so there is no identity, profile or refresh token."
+                description=documented(
+                    INVALID_SCOPE.format(scope=bare(" ".join(never))),
+                    "It is never issued with client_credentials: no user signs in, so there is no identity, "
+                    "profile or refresh token.",
+                )
             )
         # Protocol scopes need no configuration in the Trusted Application; API scopes must be in its Scope.
         not_allowed = [s for s in requested if s not in self.app.scopes and s not in protocol]
         if not_allowed:
             raise InvalidScopeError(
-                description=f"Scope {shown(' '.join(not_allowed))} is not in the Trusted Application's "
-                f"Scope ({self.app.Scope!r})."
+                description=documented(
+                    INVALID_SCOPE.format(scope=bare(" ".join(not_allowed))),
+                    f"It is not in the Trusted Application's Scope ({self.app.Scope!r}).",
+                )
             )
         if requested:
             return " ".join(requested)
@@ -75,29 +95,63 @@ class SandboxClient:
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:
-        return response_type == "code"
+        # The product allows both for every Trusted Application: its registration has no response-type field.
+        return response_type in SUPPORTED_RESPONSE_TYPES
 
     def check_grant_type(self, grant_type: str) -> bool:
         refusal = self.refusal_of_grant(grant_type)
         if refusal:
-            raise UnauthorizedClientError(description=refusal)
+            raise refusal
         return grant_type in SUPPORTED_GRANTS
 
-    def refusal_of_grant(self, grant_type: str) -> str | None:
-        """Why this application may not use a grant (unauthorized_client), or None."""
+    @property
+    def disabled(self) -> str:
+        """What a refusal of a disabled application says."""
+        return f"The Trusted Application {self.app.ApplicationUri!r} is disabled (IsEnabled = false)."
+
+    @property
+    def lets_users_sign_in(self) -> bool:
+        return self.app.ImpersonateAsInternalUserAllowed or self.app.ImpersonateAsCommunityUserAllowed
+
+    def refusal_of_grant(self, grant_type: str) -> OAuth2Error | None:
+        """The error this application meets at the token endpoint with a grant type, or None."""
+        if grant_type == "client_credentials":
+            return self._refusal_of_client_credentials()
+        if not self.app.IsEnabled:
+            # auth/flows/auth-code/interactive-apps-errors.md: a disabled Trusted Application is unauthorized_client.
+            return UnauthorizedClientError(description=documented(UNAUTHORIZED_GRANT_TYPE, self.disabled))
+        if not self.lets_users_sign_in:
+            # service-apps-errors.md's invalid_grant row: whatever code or refresh token an application no user
+            # signs in to presents was issued to another client, or never (RFC 6749 §5.2).
+            return InvalidGrantError(
+                description=documented(
+                    CLIENT_CREDENTIALS_INVALID,
+                    f"{self.app.ApplicationUri!r} lets no user sign in, so it never holds an authorization code or "
+                    "a refresh token; a service asks with grant_type=client_credentials.",
+                )
+            )
+        return None
+
+    def _refusal_of_client_credentials(self) -> OAuth2Error | None:
         client_id = self.app.ApplicationUri
         if not self.app.IsEnabled:
-            return f"The Trusted Application {client_id!r} is disabled (IsEnabled = false)."
-        if grant_type != "client_credentials":
-            return None
+            # auth/flows/client-credentials/service-apps-errors.md: here a disabled application is invalid_client.
+            return InvalidClientError(status_code=401, description=documented(INVALID_CLIENT, self.disabled))
         if self.app.is_public:
-            return (
-                "A Public client has no secret, so it cannot use client_credentials; "
-                "it signs a user in with authorization_code and PKCE."
+            return UnauthorizedClientError(
+                description=documented(
+                    UNAUTHORIZED_GRANT_TYPE,
+                    "A Public client has no secret, so it cannot use client_credentials; "
+                    "it signs a user in with authorization_code and PKCE.",
+                )
             )
         if not self.app.SystemUserAllowed:
-            return (
-                f"The Trusted Application {client_id!r} does not allow client_credentials: SystemUserAllowed is false."
+            return UnauthorizedClientError(
+                description=documented(
+                    UNAUTHORIZED_GRANT_TYPE,
+                    f"The Trusted Application {client_id!r} does not allow client_credentials: "
+                    "SystemUserAllowed is false.",
+                )
             )
         return None
 
@@ -118,6 +172,9 @@ class SignIn:
     user: User
     sid: str
     auth_time: int
+    # The documentation's decoded tokens: a local sign-in is idp "local", a password is amr ["pwd"].
+    idp: str = "local"
+    amr: tuple[str, ...] = ("pwd",)
 
 
 @dataclass
@@ -145,6 +202,8 @@ class AuthorizationCodeRecord:
     issued_at: int
     grant_id: str
     used: bool = False
+    # s_hash (FAPI 1.0 Advanced §5.1) of the authorize request's state, for the ID tokens of this sign-in.
+    state_hash: str | None = None
 
     # Authlib's AuthorizationCodeMixin and OpenID's extra getters.
     def get_redirect_uri(self) -> str:
@@ -163,7 +222,7 @@ class AuthorizationCodeRecord:
         return None
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return list(self.sign_in.amr)
 
 
 @dataclass

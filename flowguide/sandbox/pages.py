@@ -1,13 +1,19 @@
-"""The identity service's HTML pages: sign-in, consent, sign-out and errors.
+"""The identity service's HTML pages: sign-in, consent, the form_post answer, sign-out and errors.
 
 Small, self-contained, accessible pages (lang, title, labels; no external resources). The forms
-are a contract with the client, which fills them generically: field names must not change.
+are a contract with the client, which fills them generically: field names must not change. Their
+headers forbid framing and everything but their own forms (CSP Level 3 ``form-action``), which may
+also go to the one redirect URI of the request (OAuth 2.0 Form Post Response Mode §2).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Mapping
 from html import escape
+from urllib.parse import urlsplit
 
 from .registry import default_registry
 
@@ -22,6 +28,35 @@ _STYLE = (
     ".error{color:#a1120b;border-left:4px solid #a1120b;padding-left:.75rem}"
     "code{background:#eef0f3;padding:0 .2rem}"
 )
+
+
+# The form_post page submits itself; the policy allows this one script by its hash (CSP Level 3 §2.3.1).
+AUTO_SUBMIT = "document.forms[0].submit();"
+_AUTO_SUBMIT_HASH = base64.b64encode(hashlib.sha256(AUTO_SUBMIT.encode()).digest()).decode()
+# A CSP host-source: scheme, host name and port only (CSP Level 3 §2.3.1); anything else is not put in the policy.
+_HOST_SOURCE = re.compile(r"^[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def redirect_origin(redirect_uri: str) -> str | None:
+    """The origin of a redirect URI as a CSP source, or None when CSP cannot name it (an IPv6 literal)."""
+    parts = urlsplit(redirect_uri)
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    return origin if _HOST_SOURCE.match(origin) else None
+
+
+def html_headers(redirect_uri: str | None = None, auto_submit: bool = False) -> dict[str, str]:
+    """Headers of every page: no caching, no framing, and forms that post only here or to the redirect URI."""
+    # CSP form-action also governs where a form's answer may redirect, so a page whose form ends at the
+    # application's redirect URI must name that origin too, or a browser stops there.
+    origin = redirect_origin(redirect_uri) if redirect_uri else None
+    form_action = "form-action 'self'" + (f" {origin}" if origin else "")
+    script = f"; script-src 'sha256-{_AUTO_SUBMIT_HASH}'" if auto_submit else ""
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": f"default-src 'none'; style-src 'unsafe-inline'; {form_action}{script}",
+    }
 
 
 def _page(title: str, body: str, error: str | None = None) -> str:
@@ -67,6 +102,18 @@ def consent_page(
         '<button type="submit" name="decision" value="deny">Deny</button>\n</form>'
     )
     return _page("Allow access?", body)
+
+
+def form_post_page(redirect_uri: str, params: list[tuple[str, str]]) -> str:
+    """OAuth 2.0 Form Post Response Mode §2: the answer as hidden fields the browser posts to the redirect URI."""
+    fields = "\n".join(f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">' for name, value in params)
+    body = (
+        f'<form method="post" action="{escape(redirect_uri)}">\n{fields}\n'
+        "<p>Your browser now takes the answer back to the application.</p>\n"
+        '<button type="submit">Continue</button>\n</form>\n'
+        f"<script>{AUTO_SUBMIT}</script>"
+    )
+    return _page("Returning to the application", body)
 
 
 def error_page(error: str, description: str) -> str:

@@ -157,6 +157,10 @@ class User(Model):
     email: StrictStr = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     user_type: Literal["InternalUser", "ExternalCommunityUser"]
     password_hash: StrictStr = Field(pattern=r"^[A-Za-z0-9+/]{43}=$")
+    # The rest of a user's claims in auth/tokens/access-tokens.md.
+    email_verified: StrictBool = False
+    locale: StrictStr = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    is_admin: StrictBool = False
 
     def check_password(self, password: str) -> bool:
         return matches_hash(password, self.password_hash)

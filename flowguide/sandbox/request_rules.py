@@ -2,17 +2,18 @@
 
 Each rule raises the Authlib error for its RFC code; the authorization server calls them at the
 authorize endpoint (never redirecting before the client and redirect URI are known) and at the token
-endpoint (one of each parameter, one way to authenticate the client).
+endpoint (one of each parameter, one way to authenticate the client). Where the product's error tables
+give a code and a message, the rule answers with them (``auth/flows/*/...-errors.md``).
 """
 
 from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, UnauthorizedClientError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 
-from .errors import InvalidRedirectUriError, shown
-from .models import SUPPORTED_GRANTS, SandboxClient
+from .errors import MISSING_CLIENT_ID, MISSING_CLIENT_SECRET, InvalidRedirectUriError, documented, shown
+from .models import SandboxClient
 from .registry import RegistryFile
 
 
@@ -33,11 +34,14 @@ def validate_authorization_client(request: OAuth2Request, registry: RegistryFile
     if not client_id:
         raise InvalidRequestError("The request has no client_id.")
     application = registry.application(client_id)
+    # auth/flows/auth-code/interactive-apps-errors.md: a disabled or missing Trusted Application is unauthorized_client.
     if application is None:
-        raise InvalidClientError(description=f"No Trusted Application has ApplicationUri {shown(client_id)}.")
+        raise UnauthorizedClientError(
+            description=f"No Trusted Application has ApplicationUri {shown(client_id)} on this instance."
+        )
     client = SandboxClient(application, registry)
     if not application.IsEnabled:
-        raise UnauthorizedClientError(description=client.refusal_of_grant("authorization_code"))
+        raise UnauthorizedClientError(description=client.disabled)
     if not redirect_uri:
         raise InvalidRequestError("The request has no redirect_uri.")
     if not client.check_redirect_uri(redirect_uri):
@@ -60,12 +64,32 @@ def validate_token_endpoint_request(request: OAuth2Request, registry: RegistryFi
             "The client authenticates twice: with HTTP Basic and with client_secret in the body. "
             "Use one of them (RFC 6749 section 2.3)."
         )
-    if data["grant_type"] not in SUPPORTED_GRANTS or basic_client_id:
-        return  # Authlib answers unsupported_grant_type, or authenticates the Basic credentials
+    if data["grant_type"] != "client_credentials" or basic_client_id:
+        # Authlib answers unsupported_grant_type or authenticates the client: in the interactive flow's requests
+        # missing credentials are invalid_client (auth/flows/auth-code/interactive-apps-errors.md).
+        return
     # auth/flows/client-credentials/service-apps-errors.md: a missing client_id or secret is invalid_request.
+    how = "A client_credentials request sends client_id and client_secret as form fields."
     client_id = data.get("client_id")
     if not client_id:
-        raise InvalidRequestError("Missing client_id.")
+        raise InvalidRequestError(documented(MISSING_CLIENT_ID, how))
     application = registry.application(client_id)
     if application is not None and not application.is_public and not data.get("client_secret"):
-        raise InvalidRequestError("Missing client_secret.")
+        raise InvalidRequestError(documented(MISSING_CLIENT_SECRET, how))
+
+
+def why_client_authentication_failed(request: OAuth2Request, registry: RegistryFile) -> str:
+    """Which of invalid_client's causes this request has (RFC 6749 §5.2; interactive-apps-errors.md)."""
+    basic_client_id, basic_secret = extract_basic_authorization(request.headers)
+    client_id = basic_client_id or request.payload.client_id
+    secret = basic_secret or request.payload.data.get("client_secret")
+    application = registry.application(client_id)
+    if not client_id:
+        return "The request names no client_id."
+    if application is None:
+        return f"No Trusted Application has ApplicationUri {shown(client_id)}."
+    if application.is_public and secret:
+        return f"{client_id!r} is a Public client: it has no secret, so it must not send one."
+    if not secret:
+        return f"{client_id!r} is a Confidential client: it must send its client_secret."
+    return "The client_secret does not match the Trusted Application's ApplicationSecretHash."

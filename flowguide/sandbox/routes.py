@@ -1,8 +1,9 @@
 """The identity service's HTTP routes as a Flask blueprint under ``/id``, the product's paths.
 
 Discovery (OpenID Connect Discovery 1.0 §4), JWKS (RFC 7517), authorize (RFC 6749 §3.1) with its
-sign-in and consent pages, token (RFC 6749 §3.2) and end session (OpenID Connect RP-Initiated
-Logout 1.0). The routes stay thin: Authlib's authorization server and the sandbox's grants decide.
+sign-in and consent pages, token (RFC 6749 §3.2), userinfo (OpenID Connect Core §5.3) and end
+session (OpenID Connect RP-Initiated Logout 1.0). The routes stay thin: Authlib's authorization
+server and the sandbox's grants decide.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from authlib.oauth2 import OAuth2Error
+from authlib.oauth2 import OAuth2Error, OAuth2Request
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import pages
@@ -35,26 +36,17 @@ def _server() -> SandboxAuthorizationServer:
     return current_app.extensions[SERVER_EXTENSION]
 
 
-def _html(body: str, status: int = 200) -> Response:
-    return Response(
-        body,
-        status=status,
-        mimetype="text/html",
-        headers={
-            "Cache-Control": "no-store",
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        },
-    )
+def _html(body: str, status: int = 200, redirect_uri: str | None = None) -> Response:
+    return Response(body, status=status, headers=pages.html_headers(redirect_uri))
 
 
 def _refuse(error: str, description: str) -> Response:
     return _html(pages.error_page(error, description), status=400)
 
 
-def _authorize_error(error: OAuth2Error) -> Response:
+def _authorize_error(error: OAuth2Error, oauth_request: OAuth2Request) -> Response:
     if error.redirect_uri:  # the client and redirect URI are trusted: RFC 6749 §4.1.2.1
-        return _server().handle_error_response(None, error)
+        return _server().handle_error_response(oauth_request, error)
     return _refuse(error.error, error.get_error_description())
 
 
@@ -70,10 +62,11 @@ def jwks() -> Response:
 
 @identity.get("/connect/authorize")
 def authorize() -> Response:
+    oauth_request = _server().create_oauth2_request(None)
     try:
-        grant = _server().get_consent_grant(end_user=None)
+        grant = _server().get_consent_grant(request=oauth_request, end_user=None)
     except OAuth2Error as error:
-        return _authorize_error(error)
+        return _authorize_error(error, oauth_request)
     client = grant.request.client
     pending = _sandbox().state.add_pending(
         list(request.args.items(multi=True)), client.get_client_id(), grant.request.scope
@@ -99,7 +92,9 @@ def login() -> Response:
         return _html(page)
     pending.sign_in = SignIn(user, secrets.token_hex(16).upper(), sandbox.clock.now())
     words = sandbox.registry.consent_words()
-    return _html(pages.consent_page(pending.request_id, pending.client_id, user.name, pending.scope.split(), words))
+    page = pages.consent_page(pending.request_id, pending.client_id, user.name, pending.scope.split(), words)
+    # Allow or Deny ends in a redirect to the application, which the page's form-action must allow.
+    return _html(page, redirect_uri=dict(pending.query).get("redirect_uri"))
 
 
 @identity.post("/connect/consent")
@@ -121,7 +116,7 @@ def consent() -> Response:
     try:
         grant = server.get_consent_grant(request=stored, end_user=pending.sign_in)
     except OAuth2Error as error:
-        return _authorize_error(error)
+        return _authorize_error(error, stored)
     grant_user = pending.sign_in if request.form.get("decision") == "allow" else None
     return server.create_authorization_response(request=stored, grant_user=grant_user, grant=grant)
 
@@ -133,6 +128,14 @@ def token() -> Response:
     # RFC 6749 §5.1: token responses are never cached.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@identity.route("/connect/userinfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    # OpenID Connect Core §5.3.1: GET or POST with the access token as a bearer token (RFC 6750).
+    response = _server().create_endpoint_response("userinfo")
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
