@@ -32,7 +32,11 @@ def _package_files() -> list[Path]:
 
 
 def test_no_module_of_the_package_is_over_400_lines() -> None:
-    long = {str(p.relative_to(ROOT)): n for p in _package_files() if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _package_files()
+        if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
     assert long == {}
 
 
