@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from types import SimpleNamespace
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
 from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from flowguide.client import FlowRun, back_channel, front_channel, requests, run_to_end
 from flowguide.client.back_channel import expect_refusal, store_tokens
@@ -24,6 +27,7 @@ from flowguide.client.responses import error_of
 from flowguide.client.results import OddResponse, StepResult, Tokens
 from flowguide.sandbox import Sandbox
 from flowguide.tokens import unverified_claims
+from flowguide.tokens.verifying import half_hash
 from flowguide.transcript import Exchange
 
 Answer = Callable[[httpx.Request], httpx.Response | None]
@@ -220,7 +224,9 @@ def test_after_a_refresh_the_id_token_is_not_held_to_the_sign_in_nonce() -> None
             response = sandbox.transport.handle_request(request)
             response.read()
             body = response.json()
-            claims = {k: v for k, v in unverified_claims(first_id_token[0]).items() if k != "nonce"}
+            # Nothing left that marks it as an ID token but the use it is held for.
+            dropped = ("nonce", "auth_time", "at_hash", "c_hash")
+            claims = {k: v for k, v in unverified_claims(first_id_token[0]).items() if k not in dropped}
             now = int(sandbox.clock.now())
             claims |= {"iat": now, "nbf": now, "exp": now + 300}
             header = {"alg": "RS256", "kid": sandbox.kid, "typ": "JWT"}
@@ -909,3 +915,158 @@ def test_only_a_3xx_with_a_location_is_a_redirect_to_follow(status: int, locatio
     if followed:
         assert [(e.label, e.method) for e in result.exchanges][-1] == ("identity service redirect", "GET")
     assert (result.error.code if result.error else None) == ("http_400" if status == 400 else None)
+
+
+# --- small pieces a reader sees -----------------------------------------------------------------------------------
+
+
+def test_who_makes_the_back_channel_calls() -> None:
+    apps = demo_apps()
+    assert back_channel.actor_of(apps["com.example/web-portal"]) == "web app back end"
+    assert back_channel.actor_of(apps["com.example/spa"]) == "single-page app"
+    assert back_channel.actor_of(apps["com.example/nightly-sync"]) == "service"
+
+
+def test_fields_the_token_endpoint_left_out_are_empty_not_invented() -> None:
+    into = Tokens(refresh_token="old")
+    r = StepResult("f", "token")
+    access = _unsigned({"client_id": "com.example/nightly-sync"})
+    store_tokens(r, {"access_token": access}, into)
+    assert (into.access_token, into.refresh_token, into.id_token, into.scope, into.expires_in) == (
+        access,
+        "",
+        "",
+        "",
+        0,
+    )
+    assert r.values == {
+        "access_token": access,
+        "token_type": "",
+        "expires_in": 0,
+        "scope": "",
+        "access_token_claims": {"client_id": "com.example/nightly-sync"},
+    }
+    assert [(c.name, c.passed) for c in r.checks] == [("token_type is Bearer", False)]
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "body", "expected"),
+    [
+        (400, "https://app.example/cb?code=1", "", ("http_400", "Bad Request", 400)),
+        (200, "https://app.example/cb?error=access_denied", "", None),
+        (400, None, '{"error": "invalid_grant"}', ("invalid_grant", "", 400)),
+    ],
+)
+def test_only_a_redirect_carries_its_error_in_the_location(status, location, body, expected) -> None:
+    err = error_of(_exchange(status, body, {"content-type": "application/json"}, location=location))
+    assert (None if err is None else (err.code, err.description, err.status)) == expected
+
+
+def test_basic_credentials_encode_a_slash_in_the_secret() -> None:
+    app = demo_apps()["com.example/web-portal"]
+    basic = type(app)(**{**app.__dict__, "auth_method": "client_secret_basic"})
+    _, headers = requests.client_authentication(basic, {}, "a/b")
+    decoded = base64.b64decode(headers["Authorization"].removeprefix("Basic ")).decode()
+    assert decoded == "com.example%2Fweb-portal:a%2Fb"
+
+
+# --- code id_token: the ID token that comes with the code (OpenID Connect Core §3.3.2.12) --------------------------
+
+_FRONT = "ID token from the authorize endpoint"
+
+
+def _hybrid_callback(id_token_claims: dict | None, jwks_answer: httpx.Response | None = None, **overrides: str):
+    """A run of web-portal as code id_token, at the callback, with an ID token made by the test's own key."""
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    jwks = jwks_answer or httpx.Response(200, json={"keys": [key.as_dict(private=False)]})
+    run, sent = _provider({"/id/jwks": jwks})
+    app = replace(demo_apps()["com.example/web-portal"], response_type="code id_token")
+    run.app = app
+    assert run.discover().ok and run.authorization_request().ok
+    params = {"code": "c1", "state": run.auth.state}
+    if id_token_claims is not None:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": app.client_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            "nonce": run.auth.nonce,
+            "c_hash": half_hash("c1"),
+            "s_hash": half_hash(run.auth.state),
+        } | id_token_claims
+        params["id_token"] = jwt.encode({"alg": "RS256", "kid": "k1", "typ": "JWT"}, claims, key)
+    params |= overrides
+    result = run.accept_callback(f"{CALLBACK}#{urlencode(params)}")
+    return run, result, sent
+
+
+def test_a_code_with_its_own_id_token_is_kept() -> None:
+    run, result, sent = _hybrid_callback({})
+    assert result.ok, result.failed()
+    assert run.auth.code == "c1"
+    names = [c.name for c in result.checks]
+    assert names[:2] == ["the browser came back to the registered redirect URI", "state matches the one sent"]
+    assert f"{_FRONT}: c_hash" in names and f"{_FRONT}: signature" in names and f"{_FRONT}: nonce" in names
+    assert result.values["front_channel_id_token_claims"]["c_hash"] == half_hash("c1")
+    assert result.values["front_channel_id_token"].startswith("eyJ")
+    assert [(e.actor, e.label, e.method) for e in result.exchanges] == [("web app back end", "signing keys", "GET")]
+    assert str(sent[-1].url) == f"{ISSUER}/jwks"
+
+
+def test_a_code_without_an_id_token_is_not_used() -> None:
+    run, result, _ = _hybrid_callback(None)
+    assert [(c.name, c.passed) for c in result.checks][-1] == ("an ID token came with the code (code id_token)", False)
+    assert (result.error.code, result.error.description) == (
+        "no_id_token",
+        "the answer has no id_token; the code is not used",
+    )
+    assert run.auth.code == "" and result.exchanges == []
+
+
+def test_a_code_whose_id_token_names_another_code_is_not_used() -> None:
+    run, result, _ = _hybrid_callback({"c_hash": half_hash("another-code")})
+    assert [(c.name, c.passed, c.sentence) for c in result.checks if c.passed is False] == [
+        (f"{_FRONT}: c_hash", False, "c_hash is not the hash of this code. The code or ID token was swapped.")
+    ]
+    assert (result.error.code, result.error.description) == (
+        "invalid_token",
+        f"the ID token that came with the code failed: {_FRONT}: c_hash",
+    )
+    assert run.auth.code == ""
+
+
+@pytest.mark.parametrize(
+    ("claims", "failed"),
+    [
+        ({"nonce": "another"}, "nonce"),
+        ({"aud": "com.example/spa"}, "aud"),
+        ({"iss": "https://evil.example/id"}, "iss"),
+        ({"exp": 1}, "exp"),
+    ],
+)
+def test_a_code_whose_id_token_fails_a_check_is_not_used(claims: dict, failed: str) -> None:
+    run, result, _ = _hybrid_callback(claims)
+    assert [c.name for c in result.checks if c.passed is False] == [f"{_FRONT}: {failed}"]
+    assert run.auth.code == ""
+
+
+def test_signing_keys_that_are_not_a_key_set_stop_the_callback() -> None:
+    run, result, _ = _hybrid_callback({}, httpx.Response(200, json=["not", "a", "set"]))
+    assert (result.error.code, result.error.description, result.error.status) == (
+        "invalid_jwks",
+        "the signing keys are not a JSON key set",
+        200,
+    )
+    assert run.auth.code == ""
+
+
+def test_a_public_client_fetches_the_keys_from_the_browser() -> None:
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    run, _ = _provider({"/id/jwks": httpx.Response(200, json={"keys": [key.as_dict(private=False)]})})
+    run.app = replace(demo_apps()["com.example/spa"], response_type="code id_token")
+    run.discover(), run.authorization_request()
+    result = run.accept_callback(f"{run.app.redirect_uri}#code=c1&state={run.auth.state}&id_token=x.y.z")
+    assert [(e.actor, e.label) for e in result.exchanges] == [("browser", "signing keys")]
+    assert run.auth.code == ""

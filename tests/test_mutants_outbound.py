@@ -461,3 +461,31 @@ def test_a_name_lookup_that_outlasts_the_deadline_is_a_timeout(monkeypatch) -> N
     monkeypatch.setattr(outbound, "resolve", missing)
     with outbound_deadline.bounded(time.monotonic() + 5):
         assert message(outbound._lookup, "gone.test", 443) == (NameNotFound, "The name gone.test could not be found.")
+
+
+def test_resolve_lists_each_address_once_in_the_order_given(monkeypatch) -> None:
+    asked: list[tuple] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        asked.append((host, port, kwargs))
+        return [
+            (2, 1, 6, "", ("93.184.215.14", port)),
+            (10, 1, 6, "", ("2606:2800::1", port, 0, 0)),
+            (2, 1, 6, "", ("93.184.215.14", port)),
+        ]
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", getaddrinfo)
+    assert outbound.resolve("example.test", 443) == ["93.184.215.14", "2606:2800::1"]
+    assert asked == [("example.test", 443, {"type": outbound.socket.SOCK_STREAM})]
+
+
+@pytest.mark.parametrize("error", [outbound.socket.gaierror(-2, "Name or service not known"), UnicodeError("label")])
+def test_resolve_says_which_name_was_not_found_and_why(monkeypatch, error: Exception) -> None:
+    def getaddrinfo(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", getaddrinfo)
+    assert message(outbound.resolve, "nowhere.test", 443) == (
+        NameNotFound,
+        f"The name nowhere.test could not be found (DNS: {error.args[-1]}).",
+    )

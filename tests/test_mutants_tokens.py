@@ -14,7 +14,7 @@ import pytest
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from flowguide.tokens import Check, Verification, verify
+from flowguide.tokens import Check, Verification, decode, verify
 
 NOW = 1_762_185_760
 ISSUER = "https://acme.my.erp.net/id"
@@ -326,3 +326,18 @@ def test_the_nonce_sent_must_come_back_and_none_other(key, jwks, sent, came_back
 
 def test_no_nonce_check_unless_asked(key, jwks) -> None:
     assert "nonce" not in checks(verify(sign(key, BASE | {"nonce": "x"}, typ="JWT"), jwks, now=NOW, kind="id"))
+
+
+def test_the_accepted_algorithms_are_listed_when_more_than_one(key, jwks) -> None:
+    token = _unsigned({"alg": "none", "kid": "key-1"}, BASE)
+    seen = checks(verify(token, jwks, now=NOW, algorithms=("RS256", "PS256")))
+    assert seen["alg"] == (False, 'alg is "none": the token is unsigned and must never be accepted.')
+    token = _unsigned({"alg": "ES256", "kid": "key-1"}, BASE)
+    seen = checks(verify(token, jwks, now=NOW, algorithms=("RS256", "PS256")))
+    assert seen["alg"] == (False, 'alg is "ES256"; only RS256, PS256 is accepted.')
+
+
+def test_a_token_that_does_not_decode_says_why(jwks) -> None:
+    result = verify("not-a-token", jwks, now=NOW)
+    assert [(c.name, c.passed, c.sentence) for c in result.checks] == [("format", False, decode("not-a-token").problem)]
+    assert decode("not-a-token").problem
