@@ -24,11 +24,6 @@ pytestmark = pytest.mark.browser
 
 CALLBACK_PAGE = "<!doctype html><html lang='en'><title>Web portal</title><p>Signed in.</p></html>"
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "CSP violation")
-CONSENT_REDIRECT_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="the consent page's CSP (form-action 'self') stops Chromium from following the redirect to the "
-    "application; the CSP fix is being made in the sandbox",
-)
 
 
 class SignInTab:
@@ -109,7 +104,6 @@ def test_the_sign_in_and_consent_pages_show_no_csp_violation(tab: SignInTab) -> 
     assert tab.csp_violations() == []
 
 
-@CONSENT_REDIRECT_PENDING
 def test_chromium_signs_in_as_david_and_allows(tab: SignInTab) -> None:
     state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
     tab.sign_in_and_decide(_authorize_url(tab.sandbox, state, verifier), "allow")
@@ -131,7 +125,6 @@ def test_chromium_signs_in_as_david_and_allows(tab: SignInTab) -> None:
     assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
 
 
-@CONSENT_REDIRECT_PENDING
 def test_chromium_denies_and_lands_with_access_denied(tab: SignInTab) -> None:
     state = secrets.token_urlsafe(16)
     tab.sign_in_and_decide(_authorize_url(tab.sandbox, state, secrets.token_urlsafe(48)), "deny")

@@ -14,9 +14,6 @@ The documentation's placeholders and what replaces them:
   com.example/web-portal for the code samples, and their secrets
 - ``http://localhost/signin-callback``: web-portal's registered ``http://localhost:8501/callback``
 - the sample ``code``, ``refresh_token`` and bearer token: the ones the sandbox really issued
-- ``nonce=abc``: a fresh nonce per sign-in, as auth/getting-started/instance-id-web-apps.md asks ("for each
-  sign-in request, generate ... nonce"); both samples use ``abc``, and the sandbox, like Authlib, refuses a
-  nonce it has seen before.
 
 The request line of a sample is spread over lines for reading; it is joined, and the spaces inside a
 value (``response_type=code id_token``) are sent as ``%20``, as any browser would send them.
@@ -44,11 +41,6 @@ pytest_plugins = ["fixtures.real_sandbox"]
 ACQUIRE = "auth/samples/basic-acquire-access-token.md"
 EXCHANGE = "auth/samples/basic-exchange-auth-code-access-token.md"
 RENEW = "auth/samples/basic-renew-access-token.md"
-
-HYBRID_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="the sandbox does not answer response_type=code id_token yet (the hybrid response type is being added)",
-)
 
 
 @dataclass(frozen=True)
@@ -224,7 +216,7 @@ class SignedIn:
 @pytest.fixture(
     scope="module",
     params=[
-        pytest.param("code id_token", marks=HYBRID_PENDING, id="as-documented"),
+        pytest.param("code id_token", id="as-documented"),
         # The response type of auth/flows/auth-code/interactive-apps-step-by-step.md, so that the sample's
         # token and refresh requests are tried today too.
         pytest.param("code", id="response_type=code"),
@@ -244,9 +236,7 @@ def signed_in(product_docs: Path, standalone_sandbox: StandaloneSandbox, sample:
     requests = [for_the_sandbox(r, standalone_sandbox, WEB_PORTAL) for r in _sample(product_docs, sample)]
     authorize = _one(requests, "GET", "/id/connect/authorize")
     assert "response_type=code id_token" in authorize.target  # what the sample shows
-    nonce = f"{sample.rsplit('/', 1)[-1]}-{response_type.replace(' ', '-')}"
-    target = authorize.target.replace("code id_token", response_type).replace("&nonce=abc&", f"&nonce={nonce}&")
-    authorize = replace(authorize, target=target)
+    authorize = replace(authorize, target=authorize.target.replace("code id_token", response_type))
     first = send_raw(standalone_sandbox, authorize)
     url = f"{standalone_sandbox.base_url}{authorize.target.replace(' ', '%20')}"
     page = httpx.Response(
@@ -255,8 +245,8 @@ def signed_in(product_docs: Path, standalone_sandbox: StandaloneSandbox, sample:
     with httpx.Client() as person:
         person.cookies.extract_cookies(page)
         answer = authorization_response(sign_in(person, page, *DAVID))
-    sent_state = dict(httpx.QueryParams(authorize.target.split("?", 1)[1]))["state"]
-    return SignedIn(requests, sent_state, nonce, first.status, answer)
+    sent = dict(httpx.QueryParams(authorize.target.split("?", 1)[1]))
+    return SignedIn(requests, sent["state"], sent["nonce"], first.status, answer)
 
 
 @pytest.fixture(scope="module")
@@ -295,7 +285,7 @@ def test_token_exchange_as_documented(
     assert access["sub"] == "david" and access["client_id"] == WEB_PORTAL.client_id
     _, identity = _verified(standalone_sandbox, exchanged["id_token"])
     assert identity["aud"] == WEB_PORTAL.client_id and identity["sub"] == "david"
-    assert identity["nonce"] == signed_in.sent_nonce
+    assert identity["nonce"] == signed_in.sent_nonce == "abc"  # the sample's nonce, in both samples
 
 
 def test_id_token_carries_the_documented_claims(exchanged: dict, standalone_sandbox: StandaloneSandbox) -> None:

@@ -29,10 +29,6 @@ pytestmark = pytest.mark.browser
 SPA_ORIGIN = "http://localhost:5173"
 SPA_PORT = 5173
 PAGE = Path(__file__).resolve().parent / "oidc" / "spa.html"
-CORS_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="the sandbox sends no CORS headers yet, so the SPA cannot read discovery, the token answer or the API",
-)
 
 
 def _static_server(files: dict[str, tuple[str, bytes]]) -> ThreadingHTTPServer:
@@ -141,7 +137,6 @@ def spa_run(chromium, spa_site: str, standalone_sandbox: StandaloneSandbox) -> d
         context.close()
 
 
-@CORS_PENDING
 def test_sign_in_redirects_to_the_sandbox_with_pkce(spa_run: dict) -> None:
     # signinRedirect reads discovery from another origin first, so it needs the sandbox's CORS.
     assert spa_run["reached_sign_in"], f"no redirect to the sign-in page: {spa_run['result']} {spa_run['console']}"
@@ -151,7 +146,6 @@ def test_sign_in_redirects_to_the_sandbox_with_pkce(spa_run: dict) -> None:
     assert "redirect_uri=http%3A%2F%2Flocalhost%3A5173%2Fcallback" in url
 
 
-@CORS_PENDING
 def test_callback_gets_tokens_through_cors(spa_run: dict) -> None:
     assert spa_run.get("landed", "").startswith(SPA.redirect_uri), spa_run
     result = spa_run["result"]
@@ -160,7 +154,6 @@ def test_callback_gets_tokens_through_cors(spa_run: dict) -> None:
     assert 3500 < result["expires_in"] <= 3600
 
 
-@CORS_PENDING
 def test_api_call_with_the_bearer_token_answers_200(spa_run: dict) -> None:
     result = spa_run["result"]
     assert result.get("stage") == "done", f"{result} {spa_run['console']}"

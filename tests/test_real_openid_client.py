@@ -30,19 +30,16 @@ CHECKS = [
     pytest.param("discovery"),
     pytest.param("web_portal_authorization_code"),
     pytest.param("web_portal_api"),
-    pytest.param("web_portal_userinfo", marks=_pending("the sandbox has no userinfo endpoint yet")),
+    pytest.param("web_portal_userinfo"),
     pytest.param("web_portal_refresh"),
     pytest.param(
         "web_portal_refresh_id_token", marks=_pending("the sandbox's answer to a refresh has no id_token yet")
     ),
-    pytest.param(
-        "web_portal_refresh_narrowed_scope",
-        marks=_pending("a refresh that narrows the scope returns no new refresh token yet (RFC 6749 §6)"),
-    ),
+    pytest.param("web_portal_refresh_narrowed_scope"),
     pytest.param("web_portal_refresh_wider_scope_refused"),
     pytest.param("spa_authorization_code"),
     pytest.param("client_credentials"),
-    pytest.param("hybrid_form_post", marks=_pending("the sandbox offers neither code id_token nor form_post yet")),
+    pytest.param("hybrid_form_post"),
 ]
 
 
