@@ -1,1 +1,66 @@
-"""Tests that kill mutmut survivors in the sandbox code (MUTATION.md): literal expected values at each boundary."""
+"""The sandbox's grants at their edges, with the identity service's answers literal (MUTATION.md).
+
+Each test kills mutmut survivors in flowguide/sandbox/grants/, models.py and request_rules.py: a
+family no longer revoked, a log filter that lets a token through, a rule that no longer refuses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from test_sandbox import PORTAL, PORTAL_SECRET, api_get, assert_oauth_error, portal_tokens, spa_tokens
+
+from flowguide.sandbox import Sandbox
+from flowguide.sandbox.grants import _NoIssuedTokens
+
+
+@pytest.fixture
+def sb() -> Sandbox:
+    return Sandbox()
+
+
+@pytest.fixture
+def client(sb: Sandbox) -> httpx.Client:
+    return sb.http_client()
+
+
+def _refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
+    data = {"grant_type": "refresh_token", "client_id": PORTAL, "client_secret": PORTAL_SECRET}
+    return client.post("/id/connect/token", data={**data, "refresh_token": refresh_token})
+
+
+def test_a_rotated_out_refresh_token_used_again_revokes_its_whole_family(sb: Sandbox, client: httpx.Client) -> None:
+    # RFC 9700 §4.14.2: the thief and the client each hold one of the family; both lose it.
+    first = portal_tokens(sb, client)
+    second = _refresh(client, first["refresh_token"]).json()
+    assert api_get(client, second["access_token"]).status_code == 200
+    reused = assert_oauth_error(_refresh(client, first["refresh_token"]), "invalid_grant")
+    assert reused["error_description"] == (
+        "The refresh token was already used and replaced by a newer one; "
+        "as a precaution every token of this sign-in is now revoked."
+    )
+    newest = assert_oauth_error(_refresh(client, second["refresh_token"]), "invalid_grant")
+    assert newest["error_description"] == ("The refresh token was revoked: a rotated-out refresh token was used again.")
+    assert api_get(client, second["access_token"]).status_code == 401
+
+
+def test_a_refresh_token_never_issued_or_issued_to_another_client_is_refused(client: httpx.Client) -> None:
+    for refresh_token in ("never-issued", spa_tokens(client)["refresh_token"]):
+        body = assert_oauth_error(_refresh(client, refresh_token), "invalid_grant")
+        assert body["error_description"] == "The refresh token is not one this identity service issued to this client."
+
+
+@pytest.mark.parametrize(
+    ("message", "kept"),
+    [
+        ("Issue token %r to %r", False),
+        ("Grant token %r to %r", False),
+        ("Validate token request of %r", True),
+        ("grant token", True),
+    ],
+)
+def test_authlib_records_that_print_a_token_are_dropped(message: str, kept: bool) -> None:
+    record = logging.LogRecord("authlib", logging.DEBUG, __file__, 1, message, ("t", "c"), None)
+    assert _NoIssuedTokens().filter(record) is kept
