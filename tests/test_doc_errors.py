@@ -353,6 +353,21 @@ def test_the_table_of_documented_and_sandbox_answers(product_docs: Path) -> None
     assert len(lines) > 2 + 15
 
 
+def test_invalid_client_says_which_of_its_causes_the_request_has() -> None:
+    said = {
+        a.case: a.description.removeprefix("Invalid client_id or client_secret. ") for a in interactive_invalid_client()
+    }
+    assert said == {
+        "unknown client_id": "No Trusted Application has ApplicationUri 'com.example/nobody'.",
+        "wrong secret": "The client_secret does not match the Trusted Application's ApplicationSecretHash.",
+        "secret sent by a Public client": "'com.example/spa' is a Public client: it has no secret, so it must not "
+        "send one.",
+        "no secret from a Confidential client": "'com.example/web-portal' is a Confidential client: it must send its "
+        "client_secret.",
+        "no client_id": "The request names no client_id.",
+    }
+
+
 def test_invalid_client_answers_with_a_basic_challenge() -> None:
     response = token(Sandbox().http_client(), grant_type="client_credentials", client_id=LEGACY, client_secret="x")
     assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Basic ")

@@ -1,14 +1,17 @@
-"""Refreshing with a narrower scope (RFC 6749 §6), and the documented refusal of a refresh token.
+"""Refreshing with a narrower scope (RFC 6749 §6), the ID token of a refresh, and the documented refusal.
 
 "The requested scope MUST NOT include any scope not originally granted": a narrower one is allowed.
 The access token gets the narrower scope; the refresh token keeps the original grant's, so the
 sign-in goes on as before. auth/flows/auth-code/interactive-apps-errors.md gives every refused
-refresh token the message "refresh token is expired or invalid".
+refresh token the message "refresh token is expired or invalid". auth/samples/basic-renew-access-token.md
+answers a refresh with an id_token (OpenID Connect Core §12.2: the sign-in's sub, sid and auth_time, a
+new iat, no nonce).
 """
 
 from __future__ import annotations
 
 import httpx
+import jwt
 import pytest
 from test_sandbox import PORTAL, PORTAL_SECRET, api_get, portal_tokens, verify
 
@@ -93,3 +96,22 @@ def test_every_refused_refresh_token_says_the_documented_message(
     refused = refresh(client, token)
     assert refused.status_code == 400
     assert refused.json() == {"error": "invalid_grant", "error_description": description}
+
+
+def test_a_refresh_with_openid_answers_a_new_id_token_of_the_same_sign_in(sb: Sandbox, client: httpx.Client) -> None:
+    first = portal_tokens(sb, client, scope=EVERYTHING)
+    signed_in = verify(sb, first["id_token"], "JWT", PORTAL)
+    sb.clock.advance(600)
+    body = refresh(client, first["refresh_token"]).json()
+    key = jwt.PyJWK(sb.jwks()["keys"][0])
+    # The sandbox's clock runs 600 s ahead of the real one that PyJWT reads: allow for it.
+    renewed = jwt.decode(body["id_token"], key, algorithms=["RS256"], audience=PORTAL, issuer=sb.issuer, leeway=700)
+    assert list(renewed) == ["nbf", "exp", "iss", "aud", "iat", "at_hash", "sid", "sub", "auth_time", "idp", "amr"]
+    assert renewed["iat"] == signed_in["iat"] + 600 and renewed["exp"] - renewed["iat"] == 300
+    for same in ("iss", "aud", "sid", "sub", "auth_time"):
+        assert renewed[same] == signed_in[same], same
+
+
+def test_a_refresh_without_openid_answers_no_id_token(sb: Sandbox, client: httpx.Client) -> None:
+    first = portal_tokens(sb, client, scope=EVERYTHING)
+    assert "id_token" not in refresh(client, first["refresh_token"], scope="read").json()

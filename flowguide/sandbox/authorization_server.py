@@ -28,6 +28,7 @@ from .grants import (
     S256CodeChallenge,
     SandboxOpenIDCode,
     SandboxOpenIDHybridGrant,
+    SandboxOpenIDRefresh,
 )
 from .grants.response_modes import deliver, response_mode_of
 from .models import SandboxClient
@@ -84,7 +85,7 @@ class SandboxAuthorizationServer(AuthorizationServer):
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), SandboxOpenIDCode(sandbox)])
         self.register_grant(SandboxOpenIDHybridGrant, [S256CodeChallenge(required=True)])
         self.register_grant(ClientCredentialsGrant)
-        self.register_grant(RefreshTokenGrant)
+        self.register_grant(RefreshTokenGrant, [SandboxOpenIDRefresh(sandbox)])
         self.register_endpoint(SandboxUserInfoEndpoint(sandbox))
 
     def query_sandbox_client(self, client_id: str) -> SandboxClient | None:

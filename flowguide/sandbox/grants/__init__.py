@@ -3,7 +3,8 @@
 ``authorization_code`` (RFC 6749 §4.1) with ``code_challenge`` (RFC 7636, S256 only) and
 ``openid_code`` (OpenID Connect Core §3.1) as its extensions, ``openid_hybrid`` (OpenID Connect Core
 §3.3, ``code id_token``), ``client_credentials`` (RFC 6749 §4.4) and ``refresh_token`` (RFC 6749 §6,
-rotated as RFC 9700 §4.14.2 advises). ``response_modes`` and ``id_tokens`` are what they share.
+rotated as RFC 9700 §4.14.2 advises) with ``openid_refresh`` (§12.2). ``response_modes`` and
+``id_tokens`` are what they share.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .client_credentials import ClientCredentialsGrant
 from .code_challenge import S256CodeChallenge
 from .openid_code import SandboxOpenIDCode
 from .openid_hybrid import SandboxOpenIDHybridGrant
+from .openid_refresh import SandboxOpenIDRefresh
 from .refresh_token import ROTATED, RefreshTokenGrant
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "S256CodeChallenge",
     "SandboxOpenIDCode",
     "SandboxOpenIDHybridGrant",
+    "SandboxOpenIDRefresh",
 ]
 
 
