@@ -37,19 +37,25 @@ def test_a_rotated_out_refresh_token_used_again_revokes_its_whole_family(sb: San
     second = _refresh(client, first["refresh_token"]).json()
     assert api_get(client, second["access_token"]).status_code == 200
     reused = assert_oauth_error(_refresh(client, first["refresh_token"]), "invalid_grant")
+    # auth/flows/auth-code/interactive-apps-errors.md: every refused refresh token says "refresh token is
+    # expired or invalid" first.
     assert reused["error_description"] == (
-        "The refresh token was already used and replaced by a newer one; "
+        "refresh token is expired or invalid. It was already used and replaced by a newer one; "
         "as a precaution every token of this sign-in is now revoked."
     )
     newest = assert_oauth_error(_refresh(client, second["refresh_token"]), "invalid_grant")
-    assert newest["error_description"] == ("The refresh token was revoked: a rotated-out refresh token was used again.")
+    assert newest["error_description"] == (
+        "refresh token is expired or invalid. It was revoked: a rotated-out refresh token was used again."
+    )
     assert api_get(client, second["access_token"]).status_code == 401
 
 
 def test_a_refresh_token_never_issued_or_issued_to_another_client_is_refused(client: httpx.Client) -> None:
     for refresh_token in ("never-issued", spa_tokens(client)["refresh_token"]):
         body = assert_oauth_error(_refresh(client, refresh_token), "invalid_grant")
-        assert body["error_description"] == "The refresh token is not one this identity service issued to this client."
+        assert body["error_description"] == (
+            "refresh token is expired or invalid. It is not one this identity service issued to this client."
+        )
 
 
 @pytest.mark.parametrize(
