@@ -4,7 +4,9 @@ The authorize URL is the one com.example/web-portal sends (response_type=code, P
 redirect_uri http://localhost:8501/callback). Chromium opens it, the test fills the sign-in form and
 presses Allow (or Deny), and the browser lands on the registered redirect URI, which Playwright answers
 itself (``page.route``), so nothing needs to listen on port 8501. The browser's console must show no
-Content Security Policy violation on the way: the pages' own policy must let them do their job.
+Content Security Policy violation on the way: the pages' own policy must let them do their job. The
+documentation's web-app samples ask for ``code id_token`` with ``response_mode=form_post``: then Chromium
+itself posts the answer to the redirect URI from the sandbox's page.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class SignInTab:
         self.page = context.new_page()
         self.console: list[str] = []
         self.arrived: list[str] = []
+        self.posted: list[dict[str, list[str]]] = []
         self.page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
         self.page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
         # Whatever the browser reports as a CSP violation, also from a page's own securitypolicyviolation event.
@@ -45,6 +48,8 @@ class SignInTab:
 
     def _application(self, route) -> None:
         self.arrived.append(route.request.url)
+        if route.request.method == "POST":
+            self.posted.append(parse_qs(route.request.post_data or ""))
         route.fulfill(status=200, content_type="text/html", body=CALLBACK_PAGE)
 
     def csp_violations(self) -> list[str]:
@@ -72,7 +77,7 @@ def tab(chromium, standalone_sandbox: StandaloneSandbox):
         context.close()
 
 
-def _authorize_url(sandbox: StandaloneSandbox, state: str, verifier: str) -> str:
+def _authorize_url(sandbox: StandaloneSandbox, state: str, verifier: str, **more: str) -> str:
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return f"{sandbox.authorization_endpoint}?" + urlencode(
         {
@@ -84,7 +89,22 @@ def _authorize_url(sandbox: StandaloneSandbox, state: str, verifier: str) -> str
             "nonce": secrets.token_urlsafe(16),
             "code_challenge": challenge,
             "code_challenge_method": "S256",
+            **more,
         }
+    )
+
+
+def _exchange(sandbox: StandaloneSandbox, code: str, verifier: str) -> httpx.Response:
+    return httpx.post(
+        sandbox.token_endpoint,
+        data={
+            "grant_type": "authorization_code",
+            "client_id": WEB_PORTAL.client_id,
+            "client_secret": WEB_PORTAL.client_secret,
+            "code": code,
+            "redirect_uri": WEB_PORTAL.redirect_uri,
+            "code_verifier": verifier,
+        },
     )
 
 
@@ -111,17 +131,7 @@ def test_chromium_signs_in_as_david_and_allows(tab: SignInTab) -> None:
     assert query["state"] == [state] and len(query["code"]) == 1 and "error" not in query
     assert tab.csp_violations() == []
     # The code is a real one: web-portal exchanges it with its secret and the verifier.
-    token = httpx.post(
-        tab.sandbox.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "client_id": WEB_PORTAL.client_id,
-            "client_secret": WEB_PORTAL.client_secret,
-            "code": query["code"][0],
-            "redirect_uri": WEB_PORTAL.redirect_uri,
-            "code_verifier": verifier,
-        },
-    )
+    token = _exchange(tab.sandbox, query["code"][0], verifier)
     assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
 
 
@@ -131,3 +141,15 @@ def test_chromium_denies_and_lands_with_access_denied(tab: SignInTab) -> None:
     query = _landed(tab)
     assert query["error"] == ["access_denied"] and query["state"] == [state] and "code" not in query
     assert tab.csp_violations() == []
+
+
+def test_chromium_posts_the_code_id_token_answer_to_the_redirect_uri(tab: SignInTab) -> None:
+    state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
+    url = _authorize_url(tab.sandbox, state, verifier, response_type="code id_token", response_mode="form_post")
+    tab.sign_in_and_decide(url, "allow")
+    assert tab.arrived == [WEB_PORTAL.redirect_uri] and len(tab.posted) == 1, tab.arrived  # nothing in the URL
+    form = tab.posted[0]
+    assert form["state"] == [state] and len(form["code"]) == 1 and len(form["id_token"]) == 1
+    assert tab.csp_violations() == []
+    token = _exchange(tab.sandbox, form["code"][0], verifier)
+    assert token.status_code == 200 and token.json()["id_token"]

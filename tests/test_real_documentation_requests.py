@@ -323,7 +323,6 @@ def test_renew_as_documented_returns_a_new_pair(renewed: dict, exchanged: dict) 
     assert set(token["scope"].split()) == {"openid", "profile", "read", "offline_access"}
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox's answer to a refresh has no id_token yet, the sample's has one")
 @pytest.mark.parametrize("sample", [RENEW], indirect=True, ids=["renew"])
 def test_renew_as_documented_returns_an_id_token(
     renewed: dict, exchanged: dict, standalone_sandbox: StandaloneSandbox
