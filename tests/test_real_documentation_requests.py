@@ -217,8 +217,8 @@ class SignedIn:
     scope="module",
     params=[
         pytest.param("code id_token", id="as-documented"),
-        # The response type of auth/flows/auth-code/interactive-apps-step-by-step.md, so that the sample's
-        # token and refresh requests are tried today too.
+        # The response type of auth/flows/auth-code/interactive-apps-step-by-step.md (the answer in the query),
+        # with the samples' token and refresh requests unchanged.
         pytest.param("code", id="response_type=code"),
     ],
 )
