@@ -384,7 +384,7 @@ def test_every_socket_operation_gets_at_most_the_time_left(monkeypatch) -> None:
         assert isinstance(stream, outbound_deadline.DeadlineStream)
         assert stream.read(3, timeout=5.0) == b"xxx"
         stream.write(b"y", timeout=1.0)
-        tls = stream.start_tls(None, "h", timeout=9.0)
+        tls = stream.start_tls(None, "h", timeout=1.5)
         assert isinstance(tls, outbound_deadline.DeadlineStream)
         assert stream.get_extra_info("ssl_object") == "info:ssl_object"
         stream.close()
@@ -402,7 +402,7 @@ def test_every_socket_operation_gets_at_most_the_time_left(monkeypatch) -> None:
         ("connect_tcp", 2.0),
         ("read", 2.0),
         ("write", 1.0),
-        ("start_tls", 2.0),
+        ("start_tls", 1.5),
         ("close", None),
         ("sleep", 0.25),
     ]

@@ -14,6 +14,7 @@ from test_sandbox import PORTAL, PORTAL_SECRET, api_get, assert_oauth_error, por
 
 from flowguide.sandbox import Sandbox
 from flowguide.sandbox.grants import _NoIssuedTokens
+from flowguide.tokens import unverified_claims
 
 
 @pytest.fixture
@@ -70,3 +71,9 @@ def test_a_refresh_token_never_issued_or_issued_to_another_client_is_refused(cli
 def test_authlib_records_that_print_a_token_are_dropped(message: str, kept: bool) -> None:
     record = logging.LogRecord("authlib", logging.DEBUG, __file__, 1, message, ("t", "c"), None)
     assert _NoIssuedTokens().filter(record) is kept
+
+
+def test_the_id_token_says_the_person_signed_in_with_a_password(sb: Sandbox, client: httpx.Client) -> None:
+    claims = unverified_claims(portal_tokens(sb, client)["id_token"])
+    assert claims["amr"] == ["pwd"]
+    assert (claims["iss"], claims["aud"]) == (sb.issuer, PORTAL)
