@@ -270,3 +270,52 @@ def test_the_connect_metadata_table_shows_no_bidi_controls() -> None:
     values = {r["field"]: r["value"] for r in rows}
     assert values["issuer"] == "https://acme.example/idgpj.exe"
     assert values["scopes_supported"] == "read update"
+
+
+# --- code id_token with form_post (the documentation's web-app samples) ------------------------------------
+
+
+def _form_post_to_consent() -> FlowRun:
+    app = config.app_choices("authorization_code")["web_form_post"].app
+    run = FlowRun.for_sandbox(Sandbox(), "authorization_code", app=app)
+    for _ in range(4):
+        assert run.next().ok, run.results[-1]
+    assert run.auth.browser.posted, "the answer came as a form posted to the redirect URI"
+    return run
+
+
+def test_code_id_token_with_form_post_reaches_the_api() -> None:
+    run = _form_post_to_consent()
+    assert run.results[1].exchanges[0].url.count("response_type=code+id_token") == 1
+    assert run.auth.location == REDIRECT_URI
+    while not run.finished:
+        assert run.next().ok, run.results[-1]
+    callback = next(r for r in run.results if r.step == "callback")
+    passed = {c.name for c in callback.checks if c.passed}
+    assert {"ID token from the authorize endpoint: c_hash", "ID token from the authorize endpoint: nonce"} <= passed
+
+
+def test_a_code_swapped_under_the_front_channel_id_token_is_refused() -> None:
+    # An attacker's code injected beside the victim's ID token: c_hash no longer matches (OIDC Core §3.3.2.10).
+    run = _form_post_to_consent()
+    run.auth.browser.posted["code"] = "another-code"
+    result = run.next()
+    assert result.error is not None and result.error.code == "invalid_token"
+    assert _failed(result) == ["ID token from the authorize endpoint: c_hash"]
+    assert run.auth.code == ""
+
+
+def test_a_form_post_answer_without_its_id_token_is_refused() -> None:
+    run = _form_post_to_consent()
+    del run.auth.browser.posted["id_token"]
+    result = run.next()
+    assert _failed(result) == ["an ID token came with the code (code id_token)"]
+    assert run.auth.code == ""
+
+
+def test_the_answer_is_read_from_the_form_then_the_fragment_then_the_query() -> None:
+    from flowguide.client.front_channel import answer_of
+
+    assert answer_of(f"{REDIRECT_URI}?code=q&state=s", {}) == {"code": "q", "state": "s"}
+    assert answer_of(f"{REDIRECT_URI}#code=f&state=s", {}) == {"code": "f", "state": "s"}
+    assert answer_of(f"{REDIRECT_URI}?code=q", {"code": "p", "id_token": "t"}) == {"code": "p", "id_token": "t"}
