@@ -28,6 +28,7 @@ from test_sandbox import (
 )
 
 from flowguide.sandbox import Sandbox
+from flowguide.sandbox.registry import default_registry
 
 # erpnet-id-web-apps.md's state and nonce, as the documentation sends them.
 STATE = "YzQ5ZDc4M2QxN2Q0NDU3YjlhM2Y5OWE1ZTY4OTc0ZGM"
@@ -228,6 +229,21 @@ def test_an_unknown_response_mode_is_refused_in_the_default_mode(
     back = dict(parse_qsl(location.query if where == "query" else location.fragment))
     assert back["error"] == "invalid_request"
     assert back["error_description"] == "response_mode 'web_message' is not offered; use query, fragment or form_post."
+
+
+def test_form_post_to_an_apps_own_uri_scheme_is_refused_in_the_default_mode() -> None:
+    # Form Post Response Mode §2: the browser posts a form there, which only an http(s) URI can receive.
+    native = "com.example.portal://callback"
+    registry = default_registry()
+    apps = tuple(
+        a.model_copy(update={"ImpersonateLoginUrl": native}) if a.client_id == PORTAL else a
+        for a in registry.trusted_applications
+    )
+    client = Sandbox(registry=registry.model_copy(update={"trusted_applications": apps})).http_client()
+    params, _ = documented_request(redirect_uri=native)
+    back = fragment(client.get("/id/connect/authorize", params=params), native)
+    assert back["error"] == "invalid_request"
+    assert back["error_description"] == "response_mode=form_post needs an http or https redirect_uri."
 
 
 @pytest.mark.parametrize("response_type", ["code token", "code id_token token", "id_token", "token"])

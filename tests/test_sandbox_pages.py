@@ -79,6 +79,9 @@ def test_an_error_page_posts_nowhere_else(client: httpx.Client) -> None:
         # CSP host-sources cannot name an IPv6 literal; nothing is added rather than something wrong.
         ("http://[::1]:8080/callback", None),
         ("https://app.example.com;script-src*/cb", None),
+        # Only http(s) origins: an app's own scheme is no place for a form.
+        ("com.example.app://callback", None),
+        ("javascript://app.example.com/%0aalert(1)", None),
     ],
 )
 def test_the_redirect_origin_is_a_csp_host_source_or_nothing(redirect_uri: str, origin: str | None) -> None:

@@ -33,12 +33,12 @@ _STYLE = (
 # The form_post page submits itself; the policy allows this one script by its hash (CSP Level 3 §2.3.1).
 AUTO_SUBMIT = "document.forms[0].submit();"
 _AUTO_SUBMIT_HASH = base64.b64encode(hashlib.sha256(AUTO_SUBMIT.encode()).digest()).decode()
-# A CSP host-source: scheme, host name and port only (CSP Level 3 §2.3.1); anything else is not put in the policy.
-_HOST_SOURCE = re.compile(r"^[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+# A CSP host-source: http(s), host name and port only (CSP Level 3 §2.3.1); anything else is not put in the policy.
+_HOST_SOURCE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 def redirect_origin(redirect_uri: str) -> str | None:
-    """The origin of a redirect URI as a CSP source, or None when CSP cannot name it (an IPv6 literal)."""
+    """The origin of an http(s) redirect URI as a CSP source, or None (another scheme, an IPv6 literal)."""
     parts = urlsplit(redirect_uri)
     origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
     return origin if _HOST_SOURCE.match(origin) else None

@@ -8,6 +8,8 @@ The same rules carry the errors that go back to a trusted redirect URI (RFC 6749
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
@@ -24,30 +26,39 @@ def default_response_mode(response_type: str | None) -> str:
     return "fragment" if "token" in parts or "id_token" in parts else "query"
 
 
-def _allowed(mode: str | None, response_type: str | None) -> bool:
-    # §5: "the query encoding MUST NOT be used" for a response type whose default is the fragment.
-    return mode in RESPONSE_MODES and not (mode == "query" and default_response_mode(response_type) == "fragment")
+def _refusal(mode: str | None, response_type: str | None, redirect_uri: str) -> str | None:
+    """Why the sandbox will not answer in this response mode, or None when it will (or none was asked)."""
+    if mode is None:
+        return None
+    if mode not in RESPONSE_MODES:
+        return f"response_mode {shown(mode)} is not offered; use query, fragment or form_post."
+    if mode == "query" and default_response_mode(response_type) == "fragment":
+        # §5: "the query encoding MUST NOT be used" for a response type whose default is the fragment.
+        return (
+            f"response_mode=query must not carry an ID token: response_type {shown(response_type or '')} "
+            "answers in the fragment (the default) or with form_post."
+        )
+    if mode == "form_post" and urlsplit(redirect_uri).scheme not in ("http", "https"):
+        # Form Post Response Mode §2: a browser posts the form there; an app's own URI scheme cannot receive it.
+        return "response_mode=form_post needs an http or https redirect_uri."
+    return None
 
 
 def response_mode_of(request: OAuth2Request) -> str:
     """The mode this request's answer travels in: the one it asked for when allowed, else the default."""
     asked = request.payload.data.get("response_mode")
     response_type = request.payload.response_type
-    return asked if _allowed(asked, response_type) else default_response_mode(response_type)
+    if asked is None or _refusal(asked, response_type, request.payload.redirect_uri or ""):
+        return default_response_mode(response_type)
+    return asked
 
 
 def validate_response_mode(request: OAuth2Request) -> None:
-    """invalid_request for a response_mode the sandbox does not offer, or one this response type must not use."""
-    asked = request.payload.data.get("response_mode")
-    response_type = request.payload.response_type
-    if asked is None or _allowed(asked, response_type):
-        return
-    if asked in RESPONSE_MODES:
-        raise InvalidRequestError(
-            f"response_mode=query must not carry an ID token: response_type {shown(response_type or '')} "
-            "answers in the fragment (the default) or with form_post."
-        )
-    raise InvalidRequestError(f"response_mode {shown(asked)} is not offered; use query, fragment or form_post.")
+    """invalid_request for a response_mode the sandbox does not offer, or one this request must not use."""
+    payload = request.payload
+    refusal = _refusal(payload.data.get("response_mode"), payload.response_type, payload.redirect_uri or "")
+    if refusal:
+        raise InvalidRequestError(refusal)
 
 
 def deliver(redirect_uri: str, params: list[tuple[str, str]], mode: str) -> tuple[int, str, list[tuple[str, str]]]:
