@@ -160,3 +160,22 @@ def test_headers_are_masked_in_the_way_each_carries_its_credential() -> None:
     assert masker.header("Location", "https://app.example/cb") == "https://app.example/cb"
     assert masker.header("X-Note", f"token {JWT}") == "token eyJhbGci…(masked)"
     assert Masker(set(), reveal=True).header("Authorization", "Bearer x") == "Bearer x"
+
+
+def test_a_cookie_or_form_value_containing_equals_signs_is_masked_whole() -> None:
+    # base64 padding in a session cookie, or a code with "=" in it: the name ends at the first "=".
+    masker = Masker(set(), reveal=False)
+    assert masker.header("Cookie", "session=YWJj==; theme=dark") == "session=…(masked); theme=…(masked)"
+    assert masker.header("Set-Cookie", "session=YWJj==; Path=/") == "session=…(masked); Path=/"
+    assert masker.pairs("code=ab=cd&state=s") == "code=…(masked)&state=s"
+    assert header_secrets("Cookie", "session=YWJj==") == {"YWJj=="}
+    assert header_secrets("Set-Cookie", "session=YWJj==; Path=/") == {"YWJj=="}
+
+
+def test_the_longest_secret_is_replaced_first_whatever_its_letters() -> None:
+    masker = Masker({"zzzzzzzz", "aaaaaaaazzzzzzzz"}, reveal=False)
+    assert masker.text("x aaaaaaaazzzzzzzz y zzzzzzzz") == "x …(masked) y …(masked)"
+
+
+def test_url_pairs_keep_blank_values_in_the_fragment_too() -> None:
+    assert url_pairs("https://app.example/cb?a=#id_token=&state=s") == [("a", ""), ("id_token", ""), ("state", "s")]
