@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -278,3 +279,16 @@ def test_discovery_lists_the_hybrid_the_response_modes_and_userinfo(client: http
     assert meta["response_types_supported"] == ["code", "code id_token"]
     assert meta["response_modes_supported"] == ["query", "fragment", "form_post"]
     assert meta["userinfo_endpoint"] == "https://sandbox.flowguide.test/id/connect/userinfo"
+
+
+def test_no_code_or_token_of_the_hybrid_reaches_the_logs(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    params, verifier = documented_request()
+    fields = posted(sign_in_and_consent(client, params))
+    tokens = client.post("/id/connect/token", data=portal_exchange(fields["code"], verifier)).json()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert caplog.records  # Authlib did log at DEBUG
+    for value in (fields["code"], fields["id_token"], tokens["access_token"], tokens["id_token"], verifier):
+        assert value not in logged
