@@ -206,13 +206,13 @@ def _check_nonce(payload: dict[str, Any], nonce: str) -> Check:
 
 
 def half_hash(value: str) -> str:
-    """Left half of SHA-256 of the value, base64url: c_hash, s_hash, at_hash for RS256 (OIDC Core §3.3.2.11)."""
+    """Left half of SHA-256 of the value, base64url: c_hash and at_hash (OIDC Core §3.3.2.11), s_hash (FAPI 1.0 §5.1)."""
     digest = hashlib.sha256(value.encode("ascii", "replace")).digest()
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
 def _check_bound(payload: dict[str, Any], claim: str, value: str, what: str, required: bool) -> Check:
-    # An ID token from the authorization endpoint names the code (and the state) it came with.
+    # An ID token from the authorization endpoint names the code (OIDC Core) and the state (FAPI 1.0 §5.1) it came with.
     got = payload.get(claim)
     if got is None:
         if required:
