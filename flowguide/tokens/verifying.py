@@ -206,7 +206,7 @@ def _check_nonce(payload: dict[str, Any], nonce: str) -> Check:
 
 
 def half_hash(value: str) -> str:
-    """Left half of SHA-256 of the value, base64url: c_hash and at_hash (OIDC Core §3.3.2.11), s_hash (FAPI 1.0 §5.1)."""
+    """Left half of SHA-256, base64url: c_hash and at_hash (OIDC Core §3.3.2.11), s_hash (FAPI 1.0 §5.1)."""
     digest = hashlib.sha256(value.encode("ascii", "replace")).digest()
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
