@@ -264,6 +264,7 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("content/claims.yaml", "flowguide.claims:ClaimsFile"),
     ("content/errors.yaml", "flowguide.connect:ErrorsFile"),
     ("content/review.yaml", "flowguide.review:ReviewContent"),
+    ("content/samples/*.yaml", "flowguide.samples:SamplesFile"),
     ("diagrams/*.yaml", "flowguide.diagrams:DiagramSpec"),
 )
 
