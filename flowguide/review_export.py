@@ -17,6 +17,7 @@ from flowguide import diagrams
 from flowguide.content import DocLink, RfcLink, brand, flows
 from flowguide.guide import Recommendation, Registration
 from flowguide.review_model import Review, ReviewContent, guide_url, review_content, review_url
+from flowguide.samples import markdown_section
 
 # --- Markdown ---------------------------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ def blocks(review: Review) -> list[Block]:
     out += _diagram_blocks(review)
     out += _registration_blocks(review)
     out.append("## Scopes requested\n\n" + "\n\n".join(_scopes_block(r, content) for r in rec.registrations))
+    out.append(markdown_section(rec))  # the programs for each part, after what they register and request
     out.append(_tokens_block(review))
     if rec.warnings:
         out.append(_warnings_block(rec))
@@ -339,7 +341,10 @@ def to_html(review: Review, engine: str = "auto") -> str:
         head, _, rest = source.partition("\n\n## ")
         source = f"{head}\n\n[TOC]\n\n## {rest}"
     body = markdown.markdown(
-        source, extensions=["tables", "toc"], extension_configs={"toc": {"toc_depth": "2-3"}}, output_format="html"
+        source,
+        extensions=["tables", "toc", "fenced_code"],
+        extension_configs={"toc": {"toc_depth": "2-3"}},
+        output_format="html",
     )
     for diagram_id in review.diagrams:
         spec = diagrams.load_spec(diagram_id)

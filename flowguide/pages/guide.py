@@ -14,7 +14,7 @@ from flowguide.guide import (
     recommend,
     tree_path_text,
 )
-from flowguide.pages import ui
+from flowguide.pages import code_view, ui
 from flowguide.review import review_query
 
 content = guide_content()
@@ -130,6 +130,8 @@ def show_recommendation(rec: Recommendation) -> None:
             docs = " ".join(f"[{d.title}]({d.url})" for d in warning.docs)
             st.warning(f"**{warning.title}.** {warning.text} {docs}", icon=":material/warning:")
 
+
+    code_view.show_code(rec)
 
 with result_col:
     if recommendation.complete:
