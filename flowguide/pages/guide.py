@@ -130,8 +130,8 @@ def show_recommendation(rec: Recommendation) -> None:
             docs = " ".join(f"[{d.title}]({d.url})" for d in warning.docs)
             st.warning(f"**{warning.title}.** {warning.text} {docs}", icon=":material/warning:")
 
-
     code_view.show_code(rec)
+
 
 with result_col:
     if recommendation.complete:
