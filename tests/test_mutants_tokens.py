@@ -15,6 +15,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from flowguide.tokens import Check, Verification, decode, verify
+from flowguide.tokens.verifying import half_hash
 
 NOW = 1_762_185_760
 ISSUER = "https://acme.my.erp.net/id"
@@ -341,3 +342,23 @@ def test_a_token_that_does_not_decode_says_why(jwks) -> None:
     result = verify("not-a-token", jwks, now=NOW)
     assert [(c.name, c.passed, c.sentence) for c in result.checks] == [("format", False, decode("not-a-token").problem)]
     assert decode("not-a-token").problem
+
+
+def test_an_id_token_from_the_authorize_endpoint_is_bound_to_its_code_and_state(key, jwks) -> None:
+    # OpenID Connect Core §3.3.2.11: c_hash (required with code id_token) and s_hash (when present).
+    bound = BASE | {"c_hash": half_hash("c1"), "s_hash": half_hash("s1")}
+    seen = checks(verify(sign(key, bound, typ="JWT"), jwks, now=NOW, kind="id", code="c1", state="s1"))
+    assert seen["c_hash"] == (True, "c_hash is the hash of the code that came with it.")
+    assert seen["s_hash"] == (True, "s_hash is the hash of the state that came with it.")
+    unbound = checks(verify(sign(key, BASE, typ="JWT"), jwks, now=NOW, kind="id", code="c1", state="s1"))
+    assert unbound["c_hash"] == (False, "No c_hash: nothing ties this ID token to the code it came with.")
+    assert unbound["s_hash"] == (None, "No s_hash in the token; the state is not bound to it.")
+    other = checks(verify(sign(key, bound, typ="JWT"), jwks, now=NOW, kind="id", code="c2", state="s2"))
+    assert other["c_hash"] == (False, "c_hash is not the hash of this code. The code or ID token was swapped.")
+    assert other["s_hash"] == (False, "s_hash is not the hash of this state. The code or ID token was swapped.")
+
+
+def test_a_code_that_is_not_ascii_is_hashed_with_replacement_not_refused(key, jwks) -> None:
+    assert half_hash("cöde") == half_hash("c?de")
+    token = sign(key, BASE | {"c_hash": half_hash("c?de")}, typ="JWT")
+    assert checks(verify(token, jwks, now=NOW, kind="id", code="cöde"))["c_hash"][0] is True
