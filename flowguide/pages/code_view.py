@@ -38,7 +38,7 @@ def show_code(rec: Recommendation) -> None:
     st.markdown("## Code that runs")
     st.markdown(samples_content().intro)
     for part in recommendation_code(rec):
-        st.markdown(f"### {part.registration.title}: `{part.registration['ApplicationUri']}`")
+        st.markdown(f"### {part.registration.title}")
         if part.note:
             st.info(part.note, icon=":material/link:")
         if part.samples:
