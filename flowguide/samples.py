@@ -32,6 +32,7 @@ PLACEHOLDERS = ("issuer", "client_id", "redirect_uri", "scope")
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9._~:/?#@!&()*+,;=%\- ]*$")
 MIME = {".py": "text/x-python", ".mjs": "text/javascript", ".sh": "text/x-sh", ".html": "text/html"}
 Kind = Literal["service", "web", "spa", "native", "cli"]
+CLIENT_LIBRARIES = DocLink(page="auth/client-libraries.md", title="Client libraries")
 
 
 # --- content model (content/samples/samples.yaml) -------------------------------------------------
@@ -212,9 +213,11 @@ def _fenced(code: str, language: str) -> str:
 
 def _links(part: PartCode) -> str:
     docs = [f"[{d.title}]({d.url})" for d in part.docs]
-    libraries = [f"{e.platform}: [{e.library}]({e.url})" for e in part.elsewhere]
+    # Named, not linked: the review links only to the documentation, whose library table links them.
+    libraries = [f"{e.platform}: {e.library}" for e in part.elsewhere]
     lines = [f"Documentation: {' · '.join(docs)}"] if docs else []
-    return "\n\n".join(lines + ([f"Other platforms: {' · '.join(libraries)}"] if libraries else []))
+    other = f"Other platforms, in [{CLIENT_LIBRARIES.title}]({CLIENT_LIBRARIES.url}): {' · '.join(libraries)}"
+    return "\n\n".join(lines + ([other] if libraries else []))
 
 
 def markdown_section(rec: Recommendation) -> str:
