@@ -10,7 +10,19 @@ import logging
 
 import httpx
 import pytest
-from test_sandbox import PORTAL, PORTAL_SECRET, api_get, assert_oauth_error, portal_tokens, spa_tokens
+from test_sandbox import (
+    PORTAL,
+    PORTAL_SECRET,
+    api_get,
+    assert_oauth_error,
+    authorize_params,
+    callback_params,
+    pkce,
+    portal_exchange,
+    portal_tokens,
+    sign_in_and_consent,
+    spa_tokens,
+)
 
 from flowguide.sandbox import Sandbox
 from flowguide.sandbox.grants import _NoIssuedTokens
@@ -77,3 +89,31 @@ def test_the_id_token_says_the_person_signed_in_with_a_password(sb: Sandbox, cli
     claims = unverified_claims(portal_tokens(sb, client)["id_token"])
     assert claims["amr"] == ["pwd"]
     assert (claims["iss"], claims["aud"]) == (sb.issuer, PORTAL)
+
+
+@pytest.mark.parametrize(("seconds_later", "usable"), [(299, True), (300, False)])
+def test_a_code_lives_exactly_five_minutes(sb: Sandbox, client: httpx.Client, seconds_later: int, usable: bool) -> None:
+    verifier, challenge = pkce()
+    params = authorize_params(scope="read", code_challenge=challenge, code_challenge_method="S256")
+    code = callback_params(sign_in_and_consent(client, params))["code"]
+    sb.clock.advance(seconds_later)
+    response = client.post("/id/connect/token", data=portal_exchange(code, verifier))
+    if usable:
+        assert response.status_code == 200, response.text
+    else:
+        assert "expired" in assert_oauth_error(response, "invalid_grant")["error_description"]
+
+
+@pytest.mark.parametrize("profile", [True, False])
+def test_userinfo_names_the_person_only_with_the_profile_scope(
+    sb: Sandbox, client: httpx.Client, profile: bool
+) -> None:
+    scope = "openid profile read" if profile else "openid read"
+    access_token = portal_tokens(sb, client, scope=scope)["access_token"]
+    claims = client.get("/id/connect/userinfo", headers={"Authorization": f"Bearer {access_token}"}).json()
+    named = {k: claims.get(k) for k in ("name", "email", "user_type")}
+    if profile:
+        assert all(isinstance(v, str) and v for v in named.values()), named
+        assert named["user_type"] == "InternalUser"
+    else:
+        assert named == {"name": None, "email": None, "user_type": None}
