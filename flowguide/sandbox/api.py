@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
@@ -26,6 +27,26 @@ if TYPE_CHECKING:
 
 REALM = "DomainAPI"
 CUSTOMERS_PATH = "/api/domain/odata/Crm_Sales_Customers"
+METADATA_PATH = "/api/domain/odata/$metadata"
+# OData v4 CSDL (OData Version 4.01 Part 3, CSDL XML): the one entity set this sandbox serves.
+METADATA_XML = """<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+  <edmx:DataServices>
+    <Schema Namespace="Crm.Sales" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+      <EntityType Name="Customer">
+        <Key><PropertyRef Name="Id"/></Key>
+        <Property Name="Id" Type="Edm.Guid" Nullable="false"/>
+        <Property Name="Number" Type="Edm.String" MaxLength="200"/>
+        <Property Name="Name" Type="Edm.String" MaxLength="200" Nullable="false"/>
+        <Property Name="City" Type="Edm.String" MaxLength="200"/>
+      </EntityType>
+      <EntityContainer Name="Domain">
+        <EntitySet Name="Crm_Sales_Customers" EntityType="Crm.Sales.Customer"/>
+      </EntityContainer>
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>
+"""
 CUSTOMER_PROPERTIES = ("Name", "Number", "City")
 # A customer's text fits on a card; the cap also keeps the rows a sandbox holds small (state.MAX_ADDED_ROWS).
 MAX_PROPERTY_LENGTH = 200
@@ -163,6 +184,19 @@ def _customer_from(body: Any) -> dict[str, Any] | Response:
     return row
 
 
+def _register_metadata(app: Flask, require: Callable[[str], VerifiedAccessToken | Response]) -> None:
+    """The service's $metadata (OData v4 CSDL), the path /connect calls by default."""
+
+    @app.get(METADATA_PATH)
+    def metadata() -> Response:
+        # Behind the token like every API request: "@@name APIs automatically perform all these checks on
+        # every request" (auth/tokens/access-tokens.md); describing the data is reading it.
+        token = require("read")
+        if isinstance(token, Response):
+            return token
+        return Response(METADATA_XML, content_type="application/xml", headers={"OData-Version": "4.0"})
+
+
 def register_api(app: Flask, sandbox: Sandbox) -> None:
     protector = ResourceProtector()
     protector.register_token_validator(SandboxBearerValidator(sandbox))
@@ -173,6 +207,8 @@ def register_api(app: Flask, sandbox: Sandbox) -> None:
             return protector.acquire_token([scope])
         except OAuth2Error as error:
             return _error_response(error)
+
+    _register_metadata(app, require)
 
     @app.get(CUSTOMERS_PATH)
     def list_customers() -> Response:
