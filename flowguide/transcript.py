@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -160,28 +160,45 @@ class Exchange:
         return self.render_request(reveal) + "\n\n" + self.render_response(reveal, max_body)
 
     def to_curl(self, reveal: bool = False, multiline: bool = False) -> str:
-        """A shell-quoted curl command that sends the same request (``-i`` shows the response head)."""
+        """A shell-quoted curl command that sends the same request (``-i`` shows the response head).
+
+        Form fields go one ``--data-urlencode`` each (curl encodes the value; its name is sent as it
+        is, so it is percent-encoded here), which also makes curl POST the form with its content type.
+        A cookie goes only with the browser's requests: the back channel never sends one.
+        """
         masker = Masker(self.secrets(), reveal)
         parts = urlsplit(self.url)
         url = urlunsplit(parts._replace(query=masker.query(parts.query) if parts.query else ""))
-        args = ["curl", "-i"]
-        if self.method != "GET" or self.request_body:
+        # "=value" means a value with no name to curl, which drops the "=": such a body goes as it was sent.
+        form = bool(self.request_body) and self.form is not None and all(name for name, _ in self.form_pairs())
+        # curl reads [] and {} in a URL as its own ranges and lists (an IPv6 host, say) unless told not to.
+        args = ["curl", "-i", url] if not any(c in url for c in "[]{}") else ["curl", "-g", "-i", url]
+        head = len(args)
+        # curl infers POST from a body; any other method with one, or a POST without one, is named.
+        if (self.method, bool(self.request_body)) not in (("GET", False), ("POST", True)):
             args += ["-X", self.method]
-        args.append(url)
         for name, value in self.request_headers:
-            if name.lower() in CURL_IMPLIED_HEADERS or (name.lower() == "accept" and value == "*/*"):
+            if self._curl_skips(name, value, form):
                 continue
             args += ["-H", f"{_title(name)}: {masker.header(name, value)}"]
-        if self.request_body:
+        if form:
+            for name, value in self.form_pairs():
+                # As Masker.pairs does: a credential by its field's name, then any known secret in the text.
+                shown = mask(value) if not reveal and value and is_sensitive_name(name) else masker.text(value)
+                args += ["--data-urlencode", f"{quote(name, safe='')}={shown}"]
+        elif self.request_body:
             args += ["--data-raw", masker.body(self.request_body, self.form is not None)]
-        quoted = [shlex.quote(a) for a in args]
-        if not multiline:
-            return " ".join(quoted)
-        # Break before each option so the command reads one option per line.
-        out = quoted[0]
-        for arg in quoted[1:]:
-            out += (" \\\n  " if arg.startswith("-") else " ") + arg
-        return out
+        return _command(args, multiline, head)
+
+    def _curl_skips(self, name: str, value: str, form: bool) -> bool:
+        """Headers curl sets itself, and cookies the back channel never sends."""
+        lowered = name.lower()
+        if lowered in CURL_IMPLIED_HEADERS or (lowered == "accept" and value == "*/*"):
+            return True
+        if lowered == "cookie" and self.actor != "browser":
+            return True
+        # --data-urlencode sets Content-Type: application/x-www-form-urlencoded itself.
+        return form and lowered == "content-type"
 
 
 # --- recording ---------------------------------------------------------------------------------------
@@ -260,6 +277,17 @@ def _exchanges_of(source: Any) -> Iterator[Exchange]:
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     lowered = name.lower()
     return next((v for k, v in headers if k.lower() == lowered), None)
+
+
+def _command(args: list[str], multiline: bool, head: int) -> str:
+    """The arguments shell-quoted: on one line, or the first ``head`` (up to the URL) then one option a line."""
+    quoted = [shlex.quote(a) for a in args]
+    if not multiline:
+        return " ".join(quoted)
+    out = " ".join(quoted[:head])
+    for arg in quoted[head:]:
+        out += (" \\\n  " if arg.startswith("-") else " ") + arg
+    return out
 
 
 def _title(name: str) -> str:

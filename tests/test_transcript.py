@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
@@ -107,18 +107,65 @@ def test_an_http_message_has_request_line_host_and_body() -> None:
     assert response.endswith(token.response_body)
 
 
+def _curl_form(args: list[str]) -> list[tuple[str, str]]:
+    """The form fields a curl command's --data-urlencode arguments send (curl encodes each value)."""
+    pairs = [args[i + 1].partition("=") for i, a in enumerate(args) if a == "--data-urlencode"]
+    return [(unquote(name), value) for name, _, value in pairs]
+
+
 def test_curl_parses_with_shlex_and_reproduces_the_request(run: FlowRun) -> None:
     for exchange in run.exchanges:
         single = shlex.split(exchange.to_curl(reveal=True))
         joined = shlex.split(exchange.to_curl(reveal=True, multiline=True).replace("\\\n", ""))
         assert single == joined
-        assert single[0] == "curl" and exchange.url in single
-        if exchange.request_body:
+        assert single[:3] == ["curl", "-i", exchange.url]
+        if exchange.form is not None:
+            # One --data-urlencode per field, in order, each exactly as sent; curl infers POST and the type.
+            assert _curl_form(single) == exchange.form_pairs()
+            assert "-X" not in single and "--data-raw" not in single
+            assert not any(a.lower().startswith("content-type:") for a in single)
+        elif exchange.request_body:
             assert single[single.index("--data-raw") + 1] == exchange.request_body
-            assert single[single.index("-X") + 1] == exchange.method
+        else:
+            assert exchange.method == "GET" and "-X" not in single
         for name, value in exchange.request_headers:
-            if name.lower() in ("authorization", "content-type"):
+            if name.lower() == "authorization" or (name.lower() == "content-type" and exchange.form is None):
                 assert f"{name.title()}: {value}" in single
+
+
+def _exchange(method: str, url: str, headers: list[tuple[str, str]], body: str, actor: str) -> Exchange:
+    return Exchange(method, url, headers, body, 200, [], "", 1.0, actor=actor)
+
+
+def test_a_cookie_goes_with_the_browser_only() -> None:
+    headers = [("cookie", "idsrv.session=s3ss10n"), ("content-type", "application/x-www-form-urlencoded")]
+    browser = _exchange("POST", "https://i.example/id/account/login", headers, "username=david", "browser")
+    back = _exchange("POST", "https://i.example/id/connect/token", headers, "grant_type=x", "web app back end")
+    assert "Cookie: idsrv.session=s3ss10n" in shlex.split(browser.to_curl(reveal=True))
+    assert "s3ss10n" not in back.to_curl(reveal=True) and "Cookie" not in back.to_curl(reveal=True)
+
+
+def test_curl_quotes_what_the_shell_would_read_and_names_other_methods() -> None:
+    json_body = '{"Name": "O\'Brien & Sons", "City": "$HOME"}'
+    post = _exchange("POST", "https://i.example/api/x?$top=1", [("content-type", "application/json")], json_body, "")
+    args = shlex.split(post.to_curl(reveal=True))
+    assert args[2] == "https://i.example/api/x?$top=1" and args[args.index("--data-raw") + 1] == json_body
+    assert "Content-Type: application/json" in args and "-X" not in args
+    assert "'https://i.example/api/x?$top=1'" in post.to_curl(reveal=True)
+    assert shlex.split(_exchange("DELETE", "https://i.example/x", [], "", "").to_curl())[3:5] == ["-X", "DELETE"]
+    assert shlex.split(_exchange("POST", "https://i.example/x", [], "", "").to_curl())[3:5] == ["-X", "POST"]
+    # curl would read an IPv6 host's brackets as a range without -g.
+    assert shlex.split(_exchange("GET", "http://[::1]:8600/id", [], "", "").to_curl())[:3] == ["curl", "-g", "-i"]
+    # A field with no name: curl would drop its "=", so the body goes as it was sent.
+    form = [("content-type", "application/x-www-form-urlencoded")]
+    nameless = shlex.split(_exchange("POST", "https://i.example/x", form, "=v&a=b", "").to_curl())
+    assert nameless[nameless.index("--data-raw") + 1] == "=v&a=b"
+
+
+def test_masked_fields_stay_masked_one_by_one(run: FlowRun) -> None:
+    token = _token_exchange(run)
+    fields = dict(_curl_form(shlex.split(token.to_curl())))
+    assert fields["code"] == mask(token.form["code"]) and fields["grant_type"] == token.form["grant_type"]
 
 
 def test_mask_keeps_a_short_prefix_only_of_long_values() -> None:
