@@ -254,3 +254,26 @@ def test_a_code_redeemed_twice_is_refused_and_explained(setup: Setup) -> None:
     assert again.error is not None and again.error.code == "invalid_grant"
     explained = explain_error("invalid_grant", "authorization_code")
     assert explained is not None and "only once" in explained.fix
+
+
+def test_a_dropped_offline_access_is_said(oidc_provider: Setup) -> None:
+    """oidc-provider lists only the API's scopes in the token response: offline_access is not among them."""
+    from dataclasses import replace
+
+    from flowguide.connect_results import dropped
+
+    app = replace(oidc_provider.web, scope="openid offline_access read")
+    provider = fetch_provider(oidc_provider.base_url, allow_private=True)
+    with connect_http(allow_private=True) as http:
+        run = make_run(provider, "authorization_code", app, http)
+        run.discover()
+        url = run.authorization_request().values["authorization_url"]
+        run.accept_callback(sign_in_in_browser(url, oidc_provider, app.redirect_uri or ""))
+        token = run.redeem_code()
+    assert token.error is None, token.error
+    assert (run.tokens.scope, bool(run.tokens.refresh_token)) == ("read", True)
+    said = dropped(app.scope, run.tokens.scope, run.tokens.refresh_token)
+    assert said == [
+        "You asked for offline_access and a refresh token came back, but the scope granted (read) leaves "
+        "offline_access out: some providers list only the API's scopes there. Try the refresh before counting on it."
+    ]
