@@ -3,8 +3,9 @@
 A :class:`Simulation` wraps a :class:`~flowguide.client.FlowRun` with what the page needs on top:
 which step the visitor is looking at (Back shows an earlier result without rewinding the sandbox),
 the person's own sign-in and consent answers, the sandbox clock, and API calls made by hand.
-``resolve_selection`` turns the page's query parameters into a flow and a mistake, with a notice
-when they could not be used as given.
+``resolve_selection`` turns the page's query parameters into a flow and a mistake, and
+``resolve_step`` the ``step`` parameter into a place in the run, each with a notice when they could
+not be used as given.
 """
 
 from __future__ import annotations
@@ -91,6 +92,21 @@ def _resolve_mistake(mistake: str | None, flow: str | None, notices: list[str]) 
         where = f"{narratives[chosen.flow].title}, not in {narratives[flow].title}"
         notices.append(f"“{chosen.title}” happens in {where}; switched to it.")
     return chosen.id, chosen.flow
+
+
+def resolve_step(step: str | None, step_ids: tuple[str, ...]) -> tuple[int, str | None]:
+    """Turn ``?step=`` (a 1-based number or a step id) into a place in the run: 0 is before the first step.
+
+    An unusable value falls back to the start, with a short notice.
+    """
+    if step is None or step == "":
+        return 0, None
+    if step in step_ids:
+        return step_ids.index(step) + 1, None
+    if step.isascii() and step.isdigit() and 1 <= int(step) <= len(step_ids):
+        return int(step), None
+    notice = f"There is no step {shown(step)} in this flow (1 to {len(step_ids)}, or a step id); starting at the start."
+    return 0, notice
 
 
 def mistakes_for(flow: str) -> list[content.Mistake]:
@@ -201,11 +217,21 @@ class Simulation:
         return self.run.next_step
 
     @property
-    def highlight_step(self) -> str:
-        """The step the diagram marks: the one shown, else the one about to run."""
-        if self.current is not None:
-            return self.current.step
-        return self.pending_step or self.steps[0]
+    def position(self) -> int:
+        """The step shown, counted from 1 as the page says it; 0 before the first step."""
+        return self.viewing + 1
+
+    @property
+    def upcoming(self) -> int | None:
+        """The number of the step Next shows or runs (a refused sign-in is asked again); None at the end."""
+        if not self.can_next:
+            return None
+        return self.position if self.awaiting_sign_in_retry and self.at_latest else self.position + 1
+
+    @property
+    def highlight_step(self) -> str | None:
+        """The step the diagram marks: the one shown; none before the first step has run."""
+        return self.current.step if self.current is not None else None
 
     @property
     def finished(self) -> bool:
@@ -236,6 +262,24 @@ class Simulation:
         result = self.run.next()
         self.viewing = len(self.results) - 1
         return result
+
+    def go_to(self, position: int) -> int:
+        """Show step ``position`` (from 1; 0 is the start), running the steps not run yet; returns where it got.
+
+        A link or a reload replays the walk this way: each step runs against this sandbox as Next runs it,
+        signing in as the run's own user and allowing, and stops early where the run stops (a mistake met
+        its error, or the sign-in was refused).
+        """
+        if position <= len(self.results):
+            self.viewing = max(position, 0) - 1
+            return self.position
+        self.viewing = len(self.results) - 1
+        # Bounded: a sign-in the sandbox keeps refusing must not replay forever.
+        for _ in range(len(self.steps)):
+            if len(self.results) >= position or self.run.finished:
+                break
+            self.next()
+        return self.position
 
     def back(self) -> None:
         """Show the previous result; the sandbox keeps what already happened (codes stay used)."""

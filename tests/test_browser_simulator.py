@@ -51,6 +51,7 @@ def _shot(page, name: str) -> None:
 
 
 def _assert_url_clean(page, query: dict[str, list[str]]) -> None:
+    """The URL names the flow, the mistake and the step shown; no code, token or secret."""
     assert parse_qs(urlsplit(page.url).query) == query
     assert "code=" not in page.url and "eyJ" not in page.url and "token" not in page.url.lower()
 
@@ -79,7 +80,7 @@ def test_authorization_code_walk_reaches_a_200_and_leaves_no_secret_in_the_url(s
     page.get_by_text("200 OK: the API returned", exact=False).first.wait_for()
     _shot(page, "ac_8_api_200")
     assert page.get_by_role("button", name="Next", exact=True).is_disabled()
-    _assert_url_clean(page, {"flow": ["authorization_code"]})
+    _assert_url_clean(page, {"flow": ["authorization_code"], "step": ["8"]})
     # Nothing on the page carries a whole token while secrets are masked.
     assert JWT_PATTERN.search(page.content()) is None
     assert _real_errors(page) == []
@@ -96,7 +97,7 @@ def test_a_mistake_shows_the_sandbox_error_and_the_fix(streamlit_server, page) -
     page.get_by_text(mistake.fix).wait_for()
     _shot(page, "mistake_wrong_verifier")
     assert page.get_by_role("button", name="Next", exact=True).is_disabled()
-    _assert_url_clean(page, {"flow": ["authorization_code"], "mistake": ["wrong_verifier"]})
+    _assert_url_clean(page, {"flow": ["authorization_code"], "mistake": ["wrong_verifier"], "step": ["6"]})
     assert _real_errors(page) == []
 
 
@@ -105,11 +106,13 @@ def test_hybrid_lanes_side_by_side_each_reach_the_api(streamlit_server, page) ->
     total = len(FLOW_STEPS["hybrid"])
     for step in range(1, total + 1):
         _press(page, {3: "Sign in", 4: "Allow"}.get(step, "Next"), step, total)
-    lanes = page.locator("[data-testid='stColumn']").filter(has_text="API answered 200 OK")
+    # The two lanes are the innermost columns (they sit in the step's column).
+    innermost = page.locator("[data-testid='stColumn']:not(:has([data-testid='stColumn']))")
+    lanes = innermost.filter(has_text="API answered 200 OK")
     assert lanes.count() == 2
     page.get_by_text("acts as the System User", exact=False).first.wait_for()
     _shot(page, "hybrid_lanes")
-    _assert_url_clean(page, {"flow": ["hybrid"]})
+    _assert_url_clean(page, {"flow": ["hybrid"], "step": [str(total)]})
     assert _real_errors(page) == []
 
 

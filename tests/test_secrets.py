@@ -15,7 +15,7 @@ import pytest
 from conftest import run_page
 
 from flowguide import content
-from flowguide.client import MISTAKE_FLOWS, NIGHTLY_SYNC, SPA, WEB_PORTAL
+from flowguide.client import MISTAKE_FLOWS, NIGHTLY_SYNC, WEB_PORTAL
 from flowguide.simulation import FLOW_ORDER, Simulation
 
 SIM_KEY = "sim_simulation"
@@ -27,7 +27,7 @@ PASSWORD_IN_LOG = re.compile(r"password\W{0,3}" + PASSWORD + r"\b", re.IGNORECAS
 # Pages whose "Link to this" a visitor copies, with the query that shows a share link on each.
 SHARE_PAGES = {"home": {}, "flows": {"flow": "authorization_code", "step": "token"}}
 
-RUNS = [(flow, None, None) for flow in FLOW_ORDER] + [("authorization_code", SPA.client_id, None)]
+RUNS = [(flow, None, None) for flow in FLOW_ORDER] + [("authorization_code", c, None) for c in ("spa", "web_form_post")]
 RUNS += [(content.mistakes()[m].flow, None, m) for m in content.mistakes() if m in MISTAKE_FLOWS]
 
 

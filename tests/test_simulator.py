@@ -7,8 +7,8 @@ import httpx
 import pytest
 from conftest import run_page
 
-from flowguide import content, diagrams
-from flowguide.client import SPA, WEB_PORTAL
+from flowguide import content
+from flowguide.client import WEB_PORTAL
 from flowguide.pkce import s256_challenge
 from flowguide.simulation import FLOW_ORDER, Simulation, pkce_computation, resolve_selection
 
@@ -37,8 +37,9 @@ def _texts(at, kind: str) -> str:
     return "\n".join(str(e.value) for e in at.get(kind))
 
 
-def _chart(at) -> str:
-    return at.get("graphviz_chart")[0].proto.spec
+def _marked_on_the_diagram(at) -> str:
+    """The diagram's "this step" words (drawn however the diagram view draws the chart)."""
+    return next((m.value for m in at.markdown if m.value.startswith("**This step on the diagram**")), "")
 
 
 # --- pure pieces ---------------------------------------------------------------------------------------
@@ -76,14 +77,18 @@ def test_query_values_resolve_or_fall_back_with_a_notice(flow, mistake, expected
 
 
 @pytest.mark.parametrize(
-    ("flow", "client_id"),
-    [(f, None) for f in FLOW_ORDER] + [("authorization_code", SPA.client_id)],
+    ("flow", "choice", "client_id"),
+    [(f, None, None) for f in FLOW_ORDER]
+    + [
+        ("authorization_code", "spa", "com.example/spa"),
+        ("authorization_code", "web_form_post", "com.example/web-portal"),
+    ],
 )
-def test_every_flow_runs_to_a_200_from_the_api(flow: str, client_id: str | None) -> None:
+def test_every_flow_runs_to_a_200_from_the_api(flow: str, choice: str | None, client_id: str | None) -> None:
     at = run_page("simulator", {"flow": flow})
     assert not at.exception and not at.warning
-    if client_id:
-        at.selectbox(key="sim_app").select(client_id).run()
+    if choice:
+        at.selectbox(key="sim_app").select(choice).run()
     _walk(at)
     sim = _sim(at)
     assert sim.succeeded, sim.run.error
@@ -189,7 +194,8 @@ def test_back_shows_earlier_results_without_running_again_and_reset_starts_over(
     at.button(key="sim_back").click().run()
     assert _sim(at).current.step == "authorize"
     assert "looking back" in _texts(at, "info")
-    assert _chart(at) == diagrams.to_digraph(diagrams.load_spec("authorization_code"), "authorize").source
+    assert _sim(at).highlight_step == "authorize"
+    assert "/connect/authorize" in _marked_on_the_diagram(at)
     _next(at)
     assert len(_sim(at).results) == 3 and _sim(at).current.step == "sign_in"
     sandbox = _sim(at).sandbox
@@ -229,7 +235,8 @@ def test_tokens_are_masked_until_revealed_and_never_reach_the_url() -> None:
     secrets = sim.secrets()
     assert token in secrets and WEB_PORTAL.client_secret in secrets
     shown_in_url = " ".join(str(at.query_params[k]) for k in at.query_params)
-    assert set(at.query_params) == {"flow"}
+    # The URL names the flow and the step shown (the token step, 6 of 8), nothing more.
+    assert {k: at.query_params[k] for k in at.query_params} == {"flow": "authorization_code", "step": "6"}
     assert not any(s in shown_in_url for s in secrets)
 
 
@@ -295,3 +302,17 @@ def test_sessions_do_not_share_a_run() -> None:
     b = run_page("simulator", {"flow": "client_credentials"})
     _walk(a)
     assert _sim(b).results == [] and isinstance(_sim(b).run.http, httpx.Client)
+
+
+def test_a_link_can_name_the_application_and_a_bad_one_falls_back_with_a_notice() -> None:
+    at = run_page("simulator", {"flow": "authorization_code", "app": "spa"})
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="sim_app").value == "spa"
+    assert _sim(at).app.client_id == "com.example/spa"
+    assert at.query_params["app"] == "spa"
+    bad = run_page("simulator", {"flow": "authorization_code", "app": "![x](http://attacker.example/p.png)"})
+    assert not bad.exception
+    # The bad value is shown inert, in a code span.
+    assert "There is no application `![x](http://attacker.example/p.png)`" in bad.warning[0].value
+    assert _sim(bad).app.client_id == "com.example/web-portal"
+    assert "app" not in bad.query_params

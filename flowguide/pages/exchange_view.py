@@ -7,10 +7,11 @@ the wire go through md_text / md_literal (or st.code), never through Markdown as
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
@@ -18,16 +19,26 @@ from flowguide.client import Check, StepError
 from flowguide.content import Mistake, Parameter
 from flowguide.pages.inert import md_literal, md_text
 from flowguide.pages.jwt_view import CHECK_ICONS
+from flowguide.sandbox import IN_PROCESS_BASE_URL
 from flowguide.sandbox.pages import SCOPE_WORDS
+from flowguide.sandbox.state import AUTHORIZATION_CODE_LIFETIME
 from flowguide.simulation import PkceComputation
 from flowguide.transcript import Exchange, mask, mask_values
 
 # Long HTML pages are cut in the transcript; the form they carry is shown as widgets instead.
 MAX_BODY = 1800
-STANDALONE_HINT = (
-    "The sandbox runs inside this app. To send this yourself, start it with "
-    "`python -m flowguide.sandbox --port 8600` and use `http://localhost:8600` as the host."
-)
+# The standalone sandbox's own address (`python -m flowguide.sandbox --port 8600`): curl can reach it.
+STANDALONE_ORIGIN = "http://127.0.0.1:8600"
+STANDALONE_COMMAND = "python -m flowguide.sandbox --port 8600"
+# What the standalone sandbox shares with this session's: the demo registry of content/sandbox.yaml.
+CARRIES_OVER = "client ids, demo client secrets, redirect URIs, scopes and David's sign-in are the same there"
+# Request values only this session's sandbox issued, by where they travel: a form field, or a Bearer header.
+SESSION_BOUND_FIELDS = {
+    "code": "the authorization code",
+    "code_verifier": "the code_verifier (it belongs to that code)",
+    "refresh_token": "the refresh token",
+    "request_id": "the sign-in's request_id",
+}
 
 
 def shown_secret(value: str, reveal: bool) -> str:
@@ -49,15 +60,57 @@ def exchange_title(exchange: Exchange) -> str:
     return f"{who}: {exchange.label} · {exchange.method} {path} → {exchange.status} {exchange.reason}"
 
 
+def session_bound(exchange: Exchange) -> list[str]:
+    """What this request carries that only this session's sandbox issued: another sandbox refuses it."""
+    fields = {name for name, value in exchange.form_pairs() if value}
+    bound = [words for name, words in SESSION_BOUND_FIELDS.items() if name in fields]
+    if (exchange.request_header("authorization") or "").lower().startswith("bearer "):
+        bound.append("the access token")
+    if exchange.request_header("cookie"):
+        bound.append("the identity service's session cookie")
+    return bound
+
+
+def standalone_curl(exchange: Exchange, *, reveal: bool) -> str:
+    """The same request as a curl command aimed at the standalone sandbox, which curl can reach."""
+    parts = urlsplit(exchange.url)
+    if f"{parts.scheme}://{parts.netloc}" == IN_PROCESS_BASE_URL:
+        # The in-process name resolves nowhere; the standalone sandbox serves the same paths.
+        origin = urlsplit(STANDALONE_ORIGIN)
+        exchange = dataclasses.replace(
+            exchange, url=urlunsplit(parts._replace(scheme=origin.scheme, netloc=origin.netloc))
+        )
+    return exchange.to_curl(reveal=reveal, multiline=True)
+
+
+def curl_note(exchange: Exchange) -> str:
+    """Whether the curl command runs as shown against the standalone sandbox, and which values do not carry over."""
+    bound = session_bound(exchange)
+    if not bound:
+        return (
+            f"Runs as shown against the standalone sandbox: start it with `{STANDALONE_COMMAND}` (this session's "
+            f"sandbox lives inside the app, where curl cannot reach it). The {CARRIES_OVER}."
+        )
+    codes = SESSION_BOUND_FIELDS["code"] in bound
+    expiry = (
+        f" A code is also single-use and expires after {AUTHORIZATION_CODE_LIFETIME // 60} minutes." if codes else ""
+    )
+    return (
+        f"Does not run as shown: {' and '.join(bound)} came from this session's sandbox, which lives inside the app "
+        f"where curl cannot reach it; the standalone one (`{STANDALONE_COMMAND}`) never issued "
+        f"{'them' if len(bound) > 1 else 'it'}.{expiry} Run the earlier steps there for your own; the {CARRIES_OVER}."
+    )
+
+
 def exchange_view(exchange: Exchange, *, reveal: bool, expanded: bool = False) -> None:
     """One request and its response exactly as they ran, and a curl command that sends the same."""
     with st.expander(md_text(exchange_title(exchange)), expanded=expanded, icon=":material/swap_horiz:"):
         st.code(exchange.render_http(reveal=reveal, max_body=MAX_BODY), language="http", wrap_lines=True)
         st.markdown(f"**As a curl command** · took {exchange.elapsed_ms:.0f} ms in-process")
-        st.code(exchange.to_curl(reveal=reveal, multiline=True), language="bash", wrap_lines=True)
+        st.code(standalone_curl(exchange, reveal=reveal), language="bash", wrap_lines=True)
         if not reveal and exchange.secrets():
             st.caption("Secrets are masked in this command; reveal them above to copy a command that runs.")
-        st.caption(STANDALONE_HINT)
+        st.caption(curl_note(exchange))
 
 
 def exchanges_view(exchanges: list[Exchange], *, reveal: bool, arrived_at: str = "") -> None:
@@ -72,7 +125,9 @@ def exchanges_view(exchanges: list[Exchange], *, reveal: bool, arrived_at: str =
         st.caption("This step sent nothing over the wire: it happens inside the client.")
         return
     for exchange in exchanges:
-        exchange_view(exchange, reveal=reveal, expanded=len(exchanges) == 1)
+        # A lone exchange opens, unless it answered with a whole HTML page (the sign-in page is a screen long).
+        html = (exchange.response_header("content-type") or "").startswith("text/html")
+        exchange_view(exchange, reveal=reveal, expanded=len(exchanges) == 1 and not html)
 
 
 def checks_view(checks: list[Check]) -> None:

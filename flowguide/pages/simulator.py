@@ -1,8 +1,10 @@
 """/simulator: run a flow for real, one step per Next, against this browser session's own sandbox.
 
-Deep link: ``/simulator?flow=<flow id>&mistake=<mistake id>``; bad values get a notice and fall back.
-The URL only ever names the flow and the mistake: codes, verifiers, secrets and tokens live in this
-session's memory (st.session_state), never in the URL, a cache or a log.
+Deep link: ``/simulator?flow=<flow id>&mistake=<mistake id>&app=<choice>&step=<number or step id>``;
+on load the walk is replayed to ``step`` against a fresh sandbox, and the URL follows the visitor's
+Next and Back, so a reload keeps the place. Bad values get a notice and fall back. The URL only ever
+names the flow, the mistake, the application and the step: codes, verifiers, secrets and tokens live
+in this session's memory (st.session_state), never in the URL, a cache or a log.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from flowguide.simulation import (
     app_for,
     mistakes_for,
     resolve_selection,
+    resolve_step,
 )
 from flowguide.tokens import duration
 
@@ -33,6 +36,19 @@ SIM_KEY = "sim_simulation"
 FLOW_KEY, APP_KEY, MISTAKE_KEY, REVEAL_KEY = "sim_flow", "sim_app", "sim_mistake", "sim_reveal"
 PAGE_KEY = "sim_page"
 NO_MISTAKE = "none"
+# The header Streamlit draws over the page is 3.75rem tall; embedded, there is none. The bar's wrapper is
+# what sticks (the bar fills it); its ancestors take the app's background, so the bar hides what scrolls under it.
+# Beside the step the diagram fits its column: a sticky panel that scrolls sideways would hide lifelines.
+LAYOUT_CSS = """<style>
+[data-testid='stLayoutWrapper']:has(> .st-key-sim_controls){position:sticky;top:%(top)s;z-index:20;
+  background-color:inherit;padding:.35rem 0;border-bottom:1px solid rgba(128,128,128,.35)}
+[data-testid='stApp'] :has(.st-key-sim_controls){background-color:inherit}
+@media (min-width:640px){
+  [data-testid='stColumn']:has(.st-key-sim_side){position:sticky;top:calc(%(top)s + 4rem);align-self:flex-start;
+    max-height:calc(100vh - %(top)s - 4.5rem);overflow-y:auto}
+  .st-key-sim_side .fg-svg{min-width:0!important}
+}
+</style>"""
 
 
 # --- query parameters and choices -------------------------------------------------------------------
@@ -47,17 +63,32 @@ def _go(flow: str, mistake: str | None, choice: str | None = None) -> None:
             del st.query_params[name]
 
 
+def _mark_position(sim: Simulation) -> None:
+    """The URL names the step shown (a number, as the page counts), so a reload comes back to it."""
+    if sim.position:
+        st.query_params["step"] = str(sim.position)
+    elif "step" in st.query_params:
+        del st.query_params["step"]
+
+
+def _start_over(flow: str, mistake: str | None, choice: str | None = None) -> None:
+    # Another flow, mistake or application is a new run: it starts at its beginning.
+    _go(flow, mistake, choice)
+    if "step" in st.query_params:
+        del st.query_params["step"]
+
+
 def _flow_chosen() -> None:
-    _go(st.session_state[FLOW_KEY], None)
+    _start_over(st.session_state[FLOW_KEY], None)
 
 
 def _mistake_chosen() -> None:
     chosen = st.session_state[MISTAKE_KEY]
-    _go(st.query_params.get("flow", st.session_state[FLOW_KEY]), None if chosen == NO_MISTAKE else chosen)
+    _start_over(st.query_params.get("flow", st.session_state[FLOW_KEY]), None if chosen == NO_MISTAKE else chosen)
 
 
 def _app_chosen() -> None:
-    _go(st.query_params.get("flow", st.session_state[FLOW_KEY]), None, st.session_state[APP_KEY])
+    _start_over(st.query_params.get("flow", st.session_state[FLOW_KEY]), None, st.session_state[APP_KEY])
 
 
 def _simulation(flow: str, client_id: str | None, mistake: str | None) -> Simulation:
@@ -74,6 +105,19 @@ def _simulation(flow: str, client_id: str | None, mistake: str | None) -> Simula
     return sim
 
 
+def _follow_the_url(sim: Simulation) -> None:
+    """Replay the walk to the step the URL names (a link, a reload); without one, stay where the visitor is."""
+    wanted, notice = resolve_step(st.query_params.get("step"), sim.steps)
+    if notice:
+        st.warning(notice, icon=":material/link_off:")
+        sim.go_to(0)
+    elif "step" in st.query_params and wanted != sim.position:
+        reached = sim.go_to(wanted)
+        if reached < wanted:
+            st.info(f"This run stops at step {reached}, before step {wanted}; here is where it stopped.")
+    _mark_position(sim)
+
+
 # --- buttons ---------------------------------------------------------------------------------------------
 
 
@@ -86,14 +130,17 @@ def _next() -> None:
         st.session_state.get(f"{PAGE_KEY}_username", "david"), st.session_state.get(f"{PAGE_KEY}_password", "demo")
     )
     _sim().next(credentials, "allow")
+    _mark_position(_sim())
 
 
 def _deny() -> None:
     _sim().next(decision="deny")
+    _mark_position(_sim())
 
 
 def _back() -> None:
     _sim().back()
+    _mark_position(_sim())
 
 
 def _reset() -> None:
@@ -104,6 +151,8 @@ def _reset() -> None:
         sim.close()
         # Reset reruns only the stepper fragment, which needs a simulation to show: the same choice, afresh.
         st.session_state[SIM_KEY] = Simulation(sandbox, sim.flow, sim.client_id, sim.mistake)
+    if "step" in st.query_params:
+        del st.query_params["step"]
 
 
 def _advance_clock() -> None:
@@ -130,6 +179,21 @@ def _your_turn(sim: Simulation) -> None:
         # Declining is one of the catalogue's mistakes, shown in the Authorization Code flow.
         on_deny = _deny if sim.flow == "authorization_code" else None
         xv.consent_page(sim.app.client_id, user, scope, key=PAGE_KEY, on_allow=_next, on_deny=on_deny)
+
+
+def _what_comes_next(sim: Simulation) -> None:
+    """After the step: how the run ended, or the next step and, when it is the person's, their page."""
+    if sim.finished and sim.at_latest:
+        views.outcome(sim)
+        return
+    number = sim.upcoming or sim.position
+    title = content.flows()[sim.flow].steps[number - 1].title
+    st.markdown(f"**What comes next:** step {number} of {len(sim.steps)}, *{title}*")
+    if sim.pending_step in SIGN_IN_STEPS | CONSENT_STEPS:
+        _your_turn(sim)
+        return
+    verb = "Show" if not sim.at_latest else "Run"
+    st.button(f"{verb} step {number}", key="sim_next_below", icon=":material/arrow_forward:", on_click=_next)
 
 
 def _clock_panel(sim: Simulation, reveal: bool) -> None:
@@ -166,55 +230,76 @@ def _clock_panel(sim: Simulation, reveal: bool) -> None:
             xv.exchange_view(probe.exchange, reveal=reveal)
 
 
+def _controls(sim: Simulation) -> bool:
+    """Back, Next, where the walk is, Reset and Reveal, in one compact bar that stays in view; returns Reveal."""
+    with st.container(key="sim_controls", horizontal=True, vertical_alignment="center", gap="small"):
+        st.button("Back", key="sim_back", icon=":material/arrow_back:", disabled=not sim.can_back, on_click=_back)
+        upcoming = sim.upcoming
+        st.button(
+            "Next",
+            key="sim_next",
+            icon=":material/arrow_forward:",
+            type="primary",
+            disabled=not sim.can_next,
+            on_click=_next,
+            help=f"Step {upcoming}: {content.flows()[sim.flow].steps[upcoming - 1].title}" if upcoming else None,
+        )
+        shown = sim.position
+        st.markdown(f"Step **{shown}** of {len(sim.steps)}" if shown else f"{len(sim.steps)} steps", width="content")
+        st.button("Reset", key="sim_reset", icon=":material/restart_alt:", on_click=_reset)
+        return st.toggle(
+            "Reveal secrets",
+            key=REVEAL_KEY,
+            help="Codes, verifiers, secrets and tokens are masked. They never leave this session.",
+        )
+
+
+def _link_params(sim: Simulation, choice: str | None) -> dict[str, str]:
+    params = {"flow": sim.flow} | ({"mistake": sim.mistake} if sim.mistake else {})
+    params |= {"app": choice} if choice else {}
+    return params | ({"step": str(sim.position)} if sim.position else {})
+
+
+def _link_title(sim: Simulation) -> str:
+    narrative = content.flows()[sim.flow]
+    what = f": {content.mistakes()[sim.mistake].title}" if sim.mistake else ", run live"
+    shown = narrative.step(sim.current.step) if sim.current else None
+    return narrative.title + what + (f", step {sim.position}: {shown.title}" if shown else "")
+
+
 @st.fragment
 def stepper() -> None:
-    """Back, Next, Reset and what the current step did; Next reruns only this part of the page."""
+    """The bar, the step shown, what comes next, the diagram; Next reruns only this part of the page."""
     sim = _sim()
-    back, forward, counter, reset, reveal_col = st.columns([1, 1, 1.3, 1, 1.6], vertical_alignment="center")
-    back.button(
-        "Back", key="sim_back", icon=":material/arrow_back:", disabled=not sim.can_back, on_click=_back, width="stretch"
-    )
-    forward.button(
-        "Next",
-        key="sim_next",
-        icon=":material/arrow_forward:",
-        type="primary",
-        disabled=not sim.can_next,
-        on_click=_next,
-        width="stretch",
-    )
-    shown = sim.viewing + 1
-    counter.markdown(f"Step **{shown}** of {len(sim.steps)}" if shown else f"{len(sim.steps)} steps")
-    reset.button("Reset", key="sim_reset", icon=":material/restart_alt:", on_click=_reset, width="stretch")
-    reveal = reveal_col.toggle(
-        "Reveal secrets",
-        key=REVEAL_KEY,
-        help="Codes, verifiers, secrets and tokens are masked. They never leave this session.",
-    )
-    views.outcome(sim)
-    if sim.flow == "hybrid":
-        views.lanes(sim)
-    chart, detail = st.columns([2, 3], gap="medium")
-    with chart:
-        ui.diagram_view(sim.flow, sim.highlight_step, key="simulator", exports=False)
-        views.arrows_of_step(sim.flow, sim.highlight_step)
+    reveal = _controls(sim)
+    detail, chart = st.columns([5, 4], gap="medium")
     with detail:
-        if sim.at_latest:
-            _your_turn(sim)
         if sim.current is None:
             views.before_start(sim)
         else:
             views.step_view(sim, sim.viewing, sim.current, reveal)
+        if sim.flow == "hybrid":
+            views.lanes(sim)
+        st.divider()
+        _what_comes_next(sim)
         _clock_panel(sim, reveal)
+        # In a documentation page's iframe the page is part of that page: no address to copy.
+        if not st.context.is_embedded:
+            ui.link_to_this(_link_title(sim), "simulator", _link_params(sim, st.query_params.get("app")))
+    with chart, st.container(key="sim_side"):
+        ui.diagram_view(sim.flow, sim.highlight_step, key="simulator", exports=False)
+        if sim.highlight_step:
+            views.arrows_of_step(sim.flow, sim.highlight_step)
 
 
 # --- the page -----------------------------------------------------------------------------------------------
 
 narratives = content.flows()
+st.html(LAYOUT_CSS % {"top": "0rem" if st.context.is_embedded else "3.75rem"})
 selection = resolve_selection(st.query_params.get("flow"), st.query_params.get("mistake"), st.query_params.get("app"))
 if selection.notice:
     st.warning(selection.notice, icon=":material/link_off:")
-# The URL names the flow, the mistake and the application shown, so it can be shared; nothing else goes in it.
+# The URL names the flow, the mistake, the application and the step shown, so it can be shared; nothing else.
 _go(selection.flow, selection.mistake, selection.choice)
 
 st.title("Live simulator")
@@ -256,12 +341,5 @@ choose_mistake.selectbox(
     "Make a mistake", options, key=MISTAKE_KEY, on_change=_mistake_chosen, format_func=titles.__getitem__
 )
 
-_simulation(selection.flow, client_id, selection.mistake)
+_follow_the_url(_simulation(selection.flow, client_id, selection.mistake))
 stepper()
-
-link_params = {"flow": selection.flow} | ({"mistake": selection.mistake} if selection.mistake else {})
-link_params |= {"app": selection.choice} if selection.choice else {}
-link_title = narratives[selection.flow].title + (
-    f": {content.mistakes()[selection.mistake].title}" if selection.mistake else ", run live"
-)
-ui.link_to_this(link_title, "simulator", link_params)

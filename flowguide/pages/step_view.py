@@ -57,31 +57,50 @@ def _tokens_of(values: dict[str, Any]) -> list[tuple[str, str]]:
     return [("Access token", values.get("access_token", "")), ("ID token", values.get("id_token", ""))]
 
 
-def _pkce_and_state(values: dict[str, Any], reveal: bool) -> None:
+def _tokens_received(sim: Simulation, result: StepResult, reveal: bool) -> None:
+    """The token endpoint's answer, field by field (it came over the wire)."""
+    values = result.values
+    if values.get("access_token") and "token_type" in values:
+        issued_at = values.get("access_token_claims", {}).get("iat", sim.now())  # when this token was made
+        xv.token_response_view(values, reveal=reveal, issued_at=issued_at)
+    elif values.get("forwarded_from"):
+        st.warning(f"No token request: the job got its token from {values['forwarded_from']}.")
+
+
+def _tokens_checked(sim: Simulation, result: StepResult) -> None:
+    """The tokens decoded and verified, where the client verifies them (a validate step, or on receipt)."""
+    values = result.values
+    if result.step == "validate":
+        tokens = sim.run.service_tokens if sim.flow == "client_credentials" else sim.run.auth.tokens
+        token_views(sim, [("Access token", tokens.access_token), ("ID token", tokens.id_token)], "sim_validate")
+    elif values.get("access_token") and "token_type" in values and "validate" not in sim.steps:
+        token_views(sim, _tokens_of(values), f"sim_{result.step}")
+
+
+def _what_crossed_the_wire(sim: Simulation, result: StepResult, lane: str | None, reveal: bool) -> None:
+    st.markdown("**What crossed the wire**")
+    arrived_at = sim.run.auth.location if result.step.endswith("callback") else ""
+    xv.exchanges_view(result.exchanges, reveal=reveal, arrived_at=arrived_at)
+    _tokens_received(sim, result, reveal)
+    if "rows" in result.values and result.exchanges:
+        claims = sim.lane_claims(lane or ("service" if sim.flow == "client_credentials" else "web app"))
+        xv.api_result_view(result.exchanges[-1], result.values["rows"], xv.who_acts(claims))
+
+
+def _what_the_client_checked(sim: Simulation, result: StepResult, reveal: bool) -> None:
+    """The client's own part: its checks' verdicts, then PKCE, state and tokens worked through."""
+    values = result.values
+    xv.checks_view(result.checks)
     if "code_challenge" in values:
         verifier = values.get("code_verifier", "")
         xv.pkce_view(pkce_computation(verifier, values["code_challenge"]) if verifier else None, reveal=reveal)
     if "state_sent" in values:
         xv.state_view(values["state_sent"], values.get("state_returned", ""))
-
-
-def _tokens_got(sim: Simulation, result: StepResult, reveal: bool) -> None:
-    """The token response and, where no validate step follows, the tokens themselves."""
-    values = result.values
-    if values.get("access_token") and "token_type" in values:
-        issued_at = values.get("access_token_claims", {}).get("iat", sim.now())  # when this token was made
-        xv.token_response_view(values, reveal=reveal, issued_at=issued_at)
-        if "validate" not in sim.steps:
-            token_views(sim, _tokens_of(values), f"sim_{result.step}")
-    elif values.get("forwarded_from"):
-        st.warning(f"No token request: the job got its token from {values['forwarded_from']}.")
-    if result.step == "validate":
-        tokens = sim.run.service_tokens if sim.flow == "client_credentials" else sim.run.auth.tokens
-        token_views(sim, [("Access token", tokens.access_token), ("ID token", tokens.id_token)], "sim_validate")
+    _tokens_checked(sim, result)
 
 
 def step_view(sim: Simulation, index: int, result: StepResult, reveal: bool) -> None:
-    """One step as it ran: the narrative, its error, its moving parts, checks and the exchanges."""
+    """One step as it ran, in the order it happened: what it does, what crossed the wire, what the client checked."""
     step = content.flows()[sim.flow].step(result.step)
     assert step is not None  # the client's step ids are the narrative's (checked by the client tests)
     lane = sim.lane_of(result.step)
@@ -97,28 +116,19 @@ def step_view(sim: Simulation, index: int, result: StepResult, reveal: bool) -> 
     st.markdown(step.narrative)
     if result.error is not None:
         xv.error_view(result.error, sim.mistake_entry())
-    _pkce_and_state(result.values, reveal)
-    _tokens_got(sim, result, reveal)
-    if "rows" in result.values and result.exchanges:
-        claims = sim.lane_claims(lane or ("service" if sim.flow == "client_credentials" else "web app"))
-        xv.api_result_view(result.exchanges[-1], result.values["rows"], xv.who_acts(claims))
-    xv.checks_view(result.checks)
-    st.markdown("**What crossed the wire**")
-    arrived_at = sim.run.auth.location if result.step.endswith("callback") else ""
-    xv.exchanges_view(result.exchanges, reveal=reveal, arrived_at=arrived_at)
+    _what_crossed_the_wire(sim, result, lane, reveal)
+    _what_the_client_checked(sim, result, reveal)
     xv.parameters_view(step.parameters)
     xv.links_view([(r.ref, r.url) for r in step.rfc] + [(d.title, d.url) for d in step.docs])
 
 
 def before_start(sim: Simulation) -> None:
-    """What Next will do first, and the mistake this run makes, if any."""
+    """What the run is about, and the mistake this run makes, if any."""
     narrative = content.flows()[sim.flow]
-    first = narrative.steps[0]
     st.subheader("Ready")
     st.markdown(
-        f"{narrative.summary}\n\nThe application is `{sim.app.client_id}`. Press **Next** to run step 1, "
-        f"*{first.title}*: the client sends a real request to your own sandbox identity service and the "
-        "exchange appears here."
+        f"{narrative.summary}\n\nThe application is `{sim.app.client_id}`. Each **Next** runs one step: the "
+        "client sends a real request to your own sandbox identity service, and what crossed the wire appears here."
     )
     mistake = sim.mistake_entry()
     if mistake is not None:
