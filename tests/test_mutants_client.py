@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from types import SimpleNamespace
@@ -980,12 +979,14 @@ def _hybrid_callback(id_token_claims: dict | None, jwks_answer: httpx.Response |
     key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
     jwks = jwks_answer or httpx.Response(200, json={"keys": [key.as_dict(private=False)]})
     run, sent = _provider({"/id/jwks": jwks})
+    # The run's own clock, not the machine's: the sandbox's clock moves when a flow waits.
+    run.clock = lambda: 1_762_185_760.0
     app = replace(demo_apps()["com.example/web-portal"], response_type="code id_token")
     run.app = app
     assert run.discover().ok and run.authorization_request().ok
     params = {"code": "c1", "state": run.auth.state}
     if id_token_claims is not None:
-        now = int(time.time())
+        now = 1_762_185_760
         claims = {
             "iss": ISSUER,
             "aud": app.client_id,
@@ -1044,6 +1045,7 @@ def test_a_code_whose_id_token_names_another_code_is_not_used() -> None:
         ({"aud": "com.example/spa"}, "aud"),
         ({"iss": "https://evil.example/id"}, "iss"),
         ({"exp": 1}, "exp"),
+        ({"s_hash": half_hash("another-state")}, "s_hash"),
     ],
 )
 def test_a_code_whose_id_token_fails_a_check_is_not_used(claims: dict, failed: str) -> None:
