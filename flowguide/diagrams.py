@@ -8,43 +8,48 @@ This module loads specs, caches their DOT and says where a walkthrough stands; i
 rest, so callers keep importing diagrams from here:
 
 - flowguide.diagram_spec: the spec's model and the checks every spec passes;
-- flowguide.diagram_dot: spec -> graphviz.Digraph, step highlighting, colours for light and dark;
-- flowguide.diagram_export: SVG on the server, Mermaid text, the diagram in words.
+- flowguide.diagram_dot: spec -> graphviz.Digraph, step highlighting, a run's outcome, a focus window;
+- flowguide.diagram_theme: colours for Streamlit's light and dark themes, and the CSS that switches them;
+- flowguide.diagram_outcome: a run's results as ok, failed (status and error) or not reached;
+- flowguide.diagram_export: SVG on the server and inline in the page, Mermaid text, the diagram in words.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from flowguide.content import DIAGRAMS_DIR, ContentError, flows, load_file
 from flowguide.diagram_dot import (
     CURRENT,
-    DARK_BG,
     DONE,
     EDGE_STYLE,
+    FAILED,
     FONT,
     FONT_BOLD,
     LIFELINE,
-    LIGHT_BG,
     NEUTRAL,
     PARTICIPANT_FILL,
     PARTICIPANT_TEXT,
     PENDING,
     TEXT_COLOURS,
-    contrast_ratio,
-    relative_luminance,
+    View,
+    focus_window,
     to_digraph,
 )
 from flowguide.diagram_export import (
     MERMAID_ARROW,
+    SCOPE,
     Renderer,
     dot_available,
     message_count,
+    page_svg,
     render_svg,
     text_alternative,
     to_mermaid,
 )
+from flowguide.diagram_outcome import NOT_REACHED, OK, Outcome, StepOutcome, failed, run_outcome, step_outcome
 from flowguide.diagram_spec import (
     ID_PATTERN,
     OVERVIEW_ID,
@@ -55,6 +60,7 @@ from flowguide.diagram_spec import (
     Participant,
     Role,
 )
+from flowguide.diagram_theme import DARK_BG, LIGHT_BG, contrast_ratio, relative_luminance, theme_css, themed_svg
 from flowguide.text import shown
 
 # --- loading --------------------------------------------------------------------------------------
@@ -67,6 +73,12 @@ def diagram_ids() -> tuple[str, ...]:
 
 @cache
 def load_spec(diagram_id: str) -> DiagramSpec:
+    """The diagram as drawn by default: diagrams/<diagram_id>.yaml, its params at their default values."""
+    return load_spec_with_variants(diagram_id).resolved()
+
+
+@cache
+def load_spec_with_variants(diagram_id: str) -> DiagramSpec:
     """Load and validate diagrams/<diagram_id>.yaml; a flow's steps must match its narrative's."""
     if diagram_id not in diagram_ids():
         raise KeyError(f"no diagram named {diagram_id!r}")
@@ -99,6 +111,47 @@ def _check_steps(spec: DiagramSpec, path: object) -> None:
 def dot_source(diagram_id: str, highlight_step: str | None = None) -> str:
     """The DOT text of a diagram with a step highlighted; built once per process (specs never change)."""
     return to_digraph(load_spec(diagram_id), highlight_step).source
+
+
+@lru_cache(maxsize=64)
+def resolved_spec(diagram_id: str, variant: str | None = None, params: tuple[tuple[str, str], ...] = ()) -> DiagramSpec:
+    """A diagram as one kind of client sees it (``web``, ``spa``, ``native``, ``cli``), with its params filled."""
+    return load_spec_with_variants(diagram_id).resolved(variant, dict(params))
+
+
+# --- the page's pictures: the whole diagram, or the step on screen and its neighbours ----------------
+
+# Characters a label line may hold: the focus view must fit a phone, the whole diagram a desktop column.
+FOCUS_WRAP = 14
+FULL_WRAP = 32
+FOCUS_BOX_WRAP = 12
+_ID = re.compile(r'\bid="')
+
+
+def diagram_html(
+    spec: DiagramSpec,
+    highlight_step: str | None = None,
+    outcome: Outcome | None = None,
+    *,
+    focus: bool = False,
+    name: str = "diagram",
+) -> str:
+    """The diagram drawn on the server, inline for the page; ``focus`` draws only the step and its neighbours.
+
+    ``name`` prefixes every id in the SVG, so two views of one diagram on a page never share one.
+    """
+    rows = tuple(focus_window(spec, highlight_step)) if focus and highlight_step else None
+    view = View(rows, FOCUS_WRAP, FOCUS_BOX_WRAP) if rows is not None else View(None, FULL_WRAP)
+    svg = render_svg(to_digraph(spec, highlight_step, outcome, view).source)
+    words = text_alternative(spec, outcome)
+    shown_words = [words[i] for i in rows] if rows is not None else words
+    label = f"{spec.title}: " + " ".join(shown_words)
+    return page_svg(_ID.sub(f'id="{name}-', svg), label, name, theme_css(SCOPE))
+
+
+def tree_html(dot: str, label: str, name: str = "decision-tree") -> str:
+    """A tree or flowchart's DOT drawn on the server, inline for the page."""
+    return page_svg(_ID.sub(f'id="{name}-', render_svg(dot)), label, name, theme_css(SCOPE))
 
 
 # --- where a walkthrough stands (the /flows page's query parameters) --------------------------------
@@ -155,6 +208,14 @@ __all__ = [
     "DONE",
     "DiagramSpec",
     "EDGE_STYLE",
+    "FAILED",
+    "FOCUS_WRAP",
+    "FULL_WRAP",
+    "NOT_REACHED",
+    "OK",
+    "Outcome",
+    "StepOutcome",
+    "View",
     "FONT",
     "FONT_BOLD",
     "ID_PATTERN",
@@ -175,14 +236,23 @@ __all__ = [
     "SEQUENCE_IDS",
     "TEXT_COLOURS",
     "contrast_ratio",
+    "diagram_html",
     "diagram_ids",
+    "failed",
+    "focus_window",
     "dot_available",
     "dot_source",
     "load_spec",
+    "load_spec_with_variants",
     "message_count",
     "relative_luminance",
     "render_svg",
     "resolve_position",
+    "resolved_spec",
+    "run_outcome",
+    "step_outcome",
+    "themed_svg",
+    "tree_html",
     "text_alternative",
     "to_digraph",
     "to_mermaid",

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-import graphviz
-
 from flowguide.content import DocLink
+from flowguide.decision_tree import TREE_ACTIVE, TREE_IDLE, decision_tree
 from flowguide.guide_model import (
     ID_PATTERN,
     FieldValue,
@@ -255,55 +254,7 @@ def _warnings(
     return tuple(w for w in content.warnings if applies(w))
 
 
-# --- the decision tree ----------------------------------------------------------------------------
-
-TREE_ACTIVE = "#2e7d5b"
-TREE_IDLE = "#8a8f98"
-
-
-def decision_tree(answers: Mapping[str, str], content: GuideContent | None = None) -> graphviz.Digraph:
-    """The guide's first two questions as a tree, with the visitor's own path highlighted."""
-    content = content or guide_content()
-    signin, unattended = content.question("signin"), content.question("unattended")
-    assert signin is not None and unattended is not None
-    titles = {k: v.short for k, v in content.outcomes.items()}
-    graph = graphviz.Digraph("decision_tree")
-    graph.attr(bgcolor="transparent", rankdir="TB", nodesep="0.2", ranksep="0.4")
-    graph.attr(
-        "node",
-        fontname="Helvetica",
-        fontsize="14",
-        style="rounded,filled",
-        shape="box",
-        color=TREE_IDLE,
-        fillcolor="#f4f5f7",
-        fontcolor="#1f2328",
-        penwidth="1.2",
-    )
-    graph.attr("edge", fontname="Helvetica", fontsize="13", color=TREE_IDLE, fontcolor=TREE_IDLE)
-
-    given_signin, given_unattended = answers.get("signin"), answers.get("unattended")
-
-    def node(name: str, label: str, on: bool, shape: str = "box") -> None:
-        style = {"color": TREE_ACTIVE, "fillcolor": "#d9f2e6", "penwidth": "2.4"} if on else {}
-        graph.node(name, label, shape=shape, **style)
-
-    def edge(a: str, b: str, label: str, on: bool) -> None:
-        style = {"color": TREE_ACTIVE, "fontcolor": TREE_ACTIVE, "penwidth": "2.4"} if on else {}
-        graph.edge(a, b, label=f" {label} ", **style)
-
-    node("signin", signin.short or signin.text, True)
-    for branch in ("yes", "no"):
-        on_branch = given_signin == branch
-        node(f"unattended_{branch}", unattended.short or unattended.text, on_branch)
-        edge("signin", f"unattended_{branch}", branch, on_branch)
-        for answer in ("yes", "no"):
-            outcome = decide_flow({"signin": branch, "unattended": answer}) or "nowhere"
-            leaf = f"leaf_{branch}_{answer}"
-            on_leaf = on_branch and given_unattended == answer
-            node(leaf, titles[outcome], on_leaf, shape="box")
-            edge(f"unattended_{branch}", leaf, answer, on_leaf)
-    return graph
+# --- the decision tree (drawn by flowguide.decision_tree) ---------------------------------------
 
 
 def tree_path_text(answers: Mapping[str, str], content: GuideContent | None = None) -> str:

@@ -101,11 +101,13 @@ def test_a_spec_whose_steps_differ_from_the_narrative_is_refused(tmp_path, monke
     (tmp_path / "client_credentials.yaml").write_text(text)
     monkeypatch.setattr(diagrams, "DIAGRAMS_DIR", tmp_path)
     diagrams.load_spec.cache_clear()
+    diagrams.load_spec_with_variants.cache_clear()
     try:
         with pytest.raises(ContentError, match="'verify' is not a step"):
             diagrams.load_spec("client_credentials")
     finally:
         diagrams.load_spec.cache_clear()
+        diagrams.load_spec_with_variants.cache_clear()
 
 
 def test_unknown_diagram_is_a_key_error_not_a_path() -> None:
@@ -134,10 +136,12 @@ def test_svg_has_one_arrow_per_message(diagram_id: str, engine: str) -> None:
     assert svg.lstrip().startswith(("<?xml", "<svg", "<!--"))
     found = sorted(int(n) for n, _kind, _state in MESSAGE_EDGE.findall(svg))
     assert found == list(range(1, len(spec.messages) + 1))
-    # Every edge group is either a message or a lifeline: nothing else is drawn as an arrow.
+    # Every edge group is a message, a lifeline or a label's carrier, drawn in no colour: nothing else is an arrow.
     edges = re.findall(r'class="edge( [^"]*)?"', svg)
     lifelines = [e for e in edges if e.strip() == "lifeline"]
-    assert len(edges) - len(lifelines) == len(spec.messages)
+    carriers = re.findall(r'<g id="label_\d+" class="edge label [^"]*">.*?</g>', svg, re.DOTALL)
+    assert all(re.search(r'stroke="(transparent|none)"', c) and "<polygon" not in c for c in carriers)
+    assert len(edges) - len(lifelines) - len(carriers) == len(spec.messages)
 
 
 @pytest.mark.parametrize("flow", SEQUENCES)

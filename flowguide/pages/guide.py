@@ -65,8 +65,9 @@ with questions_col:
         st.button("Start again", icon=":material/restart_alt:", on_click=start_again)
 
     st.markdown("## The decision")
-    st.graphviz_chart(decision_tree(answers), width="stretch")
-    st.caption(tree_path_text(answers))
+    path_text = tree_path_text(answers)
+    ui.graph_view(decision_tree(answers).source, f"The decision tree. {path_text}", "decision-tree")
+    st.caption(path_text)
 
 if answers != parsed.answers:
     st.query_params.from_dict(answers)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from flowguide import diagrams
 from flowguide.links import app_link, markdown_link
+
+if TYPE_CHECKING:  # only for the hints: the pages that pass these import them already
+    from flowguide.guide import Recommendation
+    from flowguide.simulation import Simulation
 
 # Page files are named from here, not from the entry script, which differs between a checkout and a wheel.
 PAGES_DIR = Path(__file__).resolve().parent
@@ -22,6 +28,8 @@ LEGEND = (
     "Solid arrow: request · dashed: response · dotted: redirect (the browser is sent on). "
     "**Orange, bold: this step** · blue: done · grey: still to come."
 )
+# What a run adds: a failed step in red with its real answer, and the steps it never reached.
+LEGEND_RUN = " **Red ✗: failed**, with the status and error that came back · grey italic, dashed: not reached."
 
 
 def diagram_view(
@@ -30,28 +38,74 @@ def diagram_view(
     *,
     key: str | None = None,
     exports: bool = True,
+    outcome: diagrams.Outcome | None = None,
+    variant: str | None = None,
+    params: Mapping[str, str] | None = None,
 ) -> None:
     """Draw one diagram from ``diagrams/`` with its legend, its text alternative and export buttons.
 
-    ``highlight_step`` marks one step of a flow (earlier steps read as done, later as pending);
-    ``key`` must differ between two views on the same page (it prefixes the download buttons' keys).
+    ``highlight_step`` marks one step of a flow and draws it large, with its neighbours, the whole
+    diagram one click away; ``outcome`` (step id -> ok, failed, not reached) draws what a run really
+    did; ``variant`` is the kind of client (``web``, ``spa``, ``native``, ``cli``) and ``params`` fills
+    the spec's placeholders (``scope``). ``key`` must differ between two views on the same page.
     """
-    spec = diagrams.load_spec(diagram_id)
+    spec = diagrams.resolved_spec(diagram_id, variant, tuple(sorted((params or {}).items())))
     key = key or f"diagram_{diagram_id}"
-    words = diagrams.text_alternative(spec)
-    st.graphviz_chart(diagrams.dot_source(diagram_id, highlight_step), alt=f"{spec.title}: " + " ".join(words))
+    focus = spec.kind == "sequence" and highlight_step in spec.step_ids()
+    _svg(
+        diagrams.diagram_html(spec, highlight_step, outcome, focus=focus, name=f"{key}-{'focus' if focus else 'whole'}")
+    )
     if spec.kind == "sequence":
-        st.caption(LEGEND if highlight_step else LEGEND.split(" **")[0])
+        legend = LEGEND if highlight_step else LEGEND.split(" **")[0]
+        st.caption(legend + (LEGEND_RUN if outcome else ""))
+    if focus:
+        with st.expander("The whole diagram", icon=":material/zoom_out_map:"):
+            st.caption("Every step, at a size you can read; scroll sideways where it is wider than the page.")
+            _svg(diagrams.diagram_html(spec, highlight_step, outcome, name=f"{key}-whole"))
     with st.expander("The diagram in words"):
         bullet = "" if spec.kind == "sequence" else "- "
-        st.markdown("\n".join(f"{bullet}{line}" for line in words))
+        st.markdown("\n".join(f"{bullet}{line}" for line in diagrams.text_alternative(spec, outcome)))
     if exports:
         _export_buttons(spec, key)
 
 
+def recommended_diagram(recommendation: Recommendation) -> dict[str, Any]:
+    """diagram_view's ``variant`` and ``params`` for the guide's answer: its kind of client and scopes.
+
+    The consent shows the scopes the sign-in part asks for, the ones its registration allows.
+    """
+    sign_in = next((r for r in recommendation.registrations if r.part == "interactive"), None)
+    params = {"scope": scope_words(sign_in.request_scope)} if sign_in else {}
+    return {"variant": recommendation.answers.get("client"), "params": params}
+
+
+def run_diagram(sim: Simulation) -> dict[str, Any]:
+    """diagram_view's ``outcome``, ``variant`` and ``params`` for a simulator run: what each step really did."""
+    return {
+        "outcome": diagrams.run_outcome(sim.results, sim.steps, finished=sim.finished),
+        "variant": sim.client_id,
+        "params": {"scope": scope_words(sim.app.scope)},
+    }
+
+
+def scope_words(scope: str) -> str:
+    """A scope parameter as a consent page lists it: ``openid profile read`` -> ``openid, profile, read``."""
+    return ", ".join(scope.split())
+
+
+def graph_view(dot_source: str, label: str, name: str) -> None:
+    """A graph of our own (the guide's decision tree) drawn on the server, readable at any width."""
+    _svg(diagrams.tree_html(dot_source, label, name))
+
+
+def _svg(page_svg: str) -> None:
+    # Our own specs drawn by Graphviz (labels escaped, error codes reduced to a plain token): no visitor text.
+    st.markdown(page_svg, unsafe_allow_html=True)
+
+
 def _export_buttons(spec: diagrams.DiagramSpec, key: str) -> None:
-    # Exports show the plain diagram (no step highlighted), ready for documentation.
-    dot_source = diagrams.dot_source(spec.id)
+    # Exports show the plain diagram (no step highlighted, light colours), ready for documentation.
+    dot_source = diagrams.to_digraph(spec).source
     dot_col, svg_col, mermaid_col = st.columns(3)
     dot_col.download_button(
         "DOT",
