@@ -218,3 +218,20 @@ def test_every_claim_the_sandbox_issues_is_explained(sb: Sandbox, client: httpx.
     assert "id" in book.claim("s_hash").tokens
     for profile_claim in ("name", "email", "email_verified", "locale", "user_type", "is_admin"):
         assert "id" not in book.claim(profile_claim).tokens, profile_claim
+
+
+@pytest.mark.parametrize("audience", ["NotDomainAPIAtAll", ["NotDomainAPIAtAll"]])
+def test_the_api_refuses_an_audience_that_only_contains_the_name(
+    sb: Sandbox, client: httpx.Client, audience: object
+) -> None:
+    # RFC 7519 §4.1.3: a string aud is one audience, not text to search for "DomainAPI".
+    issued = verify(sb, portal_tokens(sb, client)["access_token"], "at+jwt", API_AUDIENCE)
+    forged = jwt.encode(
+        {**issued, "aud": audience},
+        sb.signing_key.as_pem(private=True),
+        algorithm="RS256",
+        headers={"typ": "at+jwt", "kid": sb.kid},
+    )
+    answer = client.get("/api/domain/odata/Crm_Sales_Customers", headers={"Authorization": f"Bearer {forged}"})
+    assert answer.status_code == 401
+    assert "audience does not include DomainAPI" in answer.headers["www-authenticate"]

@@ -89,7 +89,9 @@ class SandboxBearerValidator(BearerTokenValidator):
         claims = token.claims
         if claims.get("iss") != sb.issuer:
             return VerifiedAccessToken(problem=f"The token's issuer is not {sb.issuer}.")
-        if REALM not in (claims.get("aud") or []):
+        audience = claims.get("aud")
+        # RFC 7519 §4.1.3: aud is one string or a list; a string is never searched for a substring.
+        if REALM not in (audience if isinstance(audience, list) else [audience]):
             return VerifiedAccessToken(problem=f"The token's audience does not include {REALM}.")
         return VerifiedAccessToken(claims=claims)
 
