@@ -86,7 +86,8 @@ class RfcLink(Model):
 class Brand(Model):
     name: StrictStr = Field(min_length=1)
     docs_base: StrictStr = Field(pattern=r"^https://.*/$")
-    app_url: StrictStr = Field(pattern=r"^https?://")
+    # Links built without a browser to ask start here (in the app: the browser's address, FLOWGUIDE_PUBLIC_URL).
+    app_url: StrictStr = Field(pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
 
 
 # --- the flows' narratives (content/flows/<flow>.yaml) --------------------------------------------

@@ -2,6 +2,7 @@
 
 The ``flowguide`` command (flowguide/cli.py) runs this file; ``streamlit run app.py`` in a checkout
 calls :func:`main`. Each page lives in flowguide/pages/, anchored on this package, not the working folder.
+Embedded (``?embed=true``, as a documentation page's iframe) the page shows alone, without navigation.
 """
 
 from __future__ import annotations
@@ -11,11 +12,37 @@ from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from flowguide import links
 from flowguide.content import brand
 
 PAGES = Path(__file__).parent / "pages"
 CONNECT_ENV = "FLOWGUIDE_CONNECT"
+# The url_path of every page but the start page, which is served at the app's own address.
+PAGE_PATHS = ("guide", "flows", "simulator", "tokens", "review", "connect")
+# Streamlit's code colours are the same on light and dark (a URL's purple is 2.3:1 on dark, a property's
+# blue 2.8:1 on light); each hue is mixed 55:45 with the theme's text colour, 4.6:1 or more on both.
+CODE_HUES = {
+    "#808495": ".comment,.prolog,.doctype,.cdata,.punctuation",
+    "#00a4d4": ".attr-name,.property,.variable",
+    "#21c354": ".boolean,.constant,.symbol,.inserted",
+    "#29b09d": ".number,.regex",
+    "#ed6f13": ".decorator,.atrule,.operator,.entity",
+    "#ff4b4b": ".deleted,.important",
+    "#1c83e1": ".function,.class-name,.selector,.keyword,.tag",
+    "#09ab3b": ".string,.char,.attr-value",
+    "#6d3fc0": ".url",
+}
+CONTRAST_CSS = (
+    # Streamlit's default caption grey is 3.9:1 on white; WCAG AA needs 4.5:1 for body-size text.
+    "[data-testid='stCaptionContainer']{color:inherit;opacity:.8}"
+    "[data-testid='stCode'] .token{--hue:currentColor}"
+    + "".join(
+        "[data-testid='stCode'] .token:is(" + classes + "){--hue:" + hue + "}" for hue, classes in CODE_HUES.items()
+    )
+    + "[data-testid='stCode'] .token{color:color-mix(in srgb,var(--hue) 55%,currentColor)!important}"
+)
 
 
 def pages() -> list[StreamlitPage]:
@@ -36,13 +63,32 @@ def pages() -> list[StreamlitPage]:
     return listed
 
 
+def request_base() -> str | None:
+    """The app's address as this visitor's browser reached it (st.context.url), or None outside a session."""
+    # Outside a script run (a test or a script building links) there is no browser, and no address.
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return links.base_from_request(st.context.url, PAGE_PATHS)
+
+
 def main() -> None:
     """Configure the page, then run the page the visitor asked for."""
     st.set_page_config(page_title=f"Flow Guide · {brand().name} sign-in", page_icon="🔑", layout="wide")
-    # Streamlit's default caption grey is 3.9:1 on white; WCAG AA needs 4.5:1 for body-size text.
-    st.html("<style>[data-testid='stCaptionContainer']{color:inherit;opacity:.8}</style>")
-    st.navigation(pages()).run()
+    st.html(f"<style>{CONTRAST_CSS}</style>")
+    if configured_but_refused():
+        st.warning(links.PUBLIC_URL_PROBLEM, icon=":material/link_off:")
+    # Inside a documentation page's iframe the page stands alone: the app's menu would be a site in a site.
+    position = "hidden" if st.context.is_embedded else "sidebar"
+    st.navigation(pages(), position=position).run()
 
+
+def configured_but_refused() -> bool:
+    """FLOWGUIDE_PUBLIC_URL was set to something that is not an absolute http(s) address."""
+    return links.configured_public_url()[1]
+
+
+# Links are built on the address the visitor's browser is on, whatever host and port serve the app.
+links.serve_links_from(request_base)
 
 # Streamlit executes its main script as __main__ on every rerun; an import (from app.py) does not run it.
 if __name__ == "__main__":

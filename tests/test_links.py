@@ -6,7 +6,19 @@ import markdown
 import pytest
 from conftest import run_page
 
-from flowguide.links import SECRET_PARAMS, app_link, markdown_link
+from flowguide.content import brand
+from flowguide.links import (
+    PUBLIC_URL_ENV,
+    PUBLIC_URL_PROBLEM,
+    SECRET_PARAMS,
+    app_link,
+    base_from_request,
+    markdown_link,
+    serve_links_from,
+    valid_base,
+)
+from flowguide.review import build_review, to_html, to_markdown
+from flowguide.streamlit_app import PAGE_PATHS, request_base
 
 
 def test_app_link_builds_the_public_url_of_a_page() -> None:
@@ -64,3 +76,97 @@ def test_simulator_link_names_the_flow_and_the_mistake_and_nothing_secret() -> N
 def test_every_page_offers_its_link(page: str, query: dict[str, str], expected: str) -> None:
     at = run_page(page, query)
     assert expected in [c.value for c in at.code]
+
+
+# --- where links start: the configured public URL, the browser's address, content's app_url -----------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://guide.example.com", "https://guide.example.com"),
+        ("https://guide.example.com/flowguide/", "https://guide.example.com/flowguide"),
+        ("http://127.0.0.1:8599", "http://127.0.0.1:8599"),
+        ("http://[::1]:8501/", "http://[::1]:8501"),
+    ],
+)
+def test_a_base_is_an_absolute_http_address(value: str, expected: str) -> None:
+    assert valid_base(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "guide.example.com",
+        "//guide.example.com",
+        "javascript:alert(1)",
+        "ftp://guide.example.com",
+        "https://",
+        "https://user:secret@guide.example.com",
+        "https://guide.example.com/?code=abc",
+        "https://guide.example.com/#x",
+        "https://guide.example.com:99999",
+        "https://guide.example.com:port",
+        "https://guide example.com",
+        "https://guide.example.com/\u202e",
+    ],
+)
+def test_anything_else_is_not_a_base(value: str) -> None:
+    assert valid_base(value) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:8123/simulator", "http://127.0.0.1:8123"),
+        ("http://127.0.0.1:8123/", "http://127.0.0.1:8123"),
+        ("http://127.0.0.1:8123", "http://127.0.0.1:8123"),
+        ("https://docs.example.com/guide-app/flows", "https://docs.example.com/guide-app"),
+        ("https://docs.example.com/guide-app", "https://docs.example.com/guide-app"),
+        (None, None),
+        ("about:blank", None),
+    ],
+)
+def test_the_apps_address_is_the_browsers_less_the_pages_path(url: str | None, expected: str | None) -> None:
+    assert base_from_request(url, PAGE_PATHS) == expected
+
+
+def test_links_start_at_the_configured_public_url_then_the_browser_then_app_url(monkeypatch) -> None:
+    monkeypatch.delenv(PUBLIC_URL_ENV, raising=False)
+    serve_links_from(lambda: "http://10.0.0.5:8599")
+    try:
+        assert app_link("tokens") == "http://10.0.0.5:8599/tokens"
+        monkeypatch.setenv(PUBLIC_URL_ENV, "https://guide.example.com/flowguide/")
+        assert app_link("tokens") == "https://guide.example.com/flowguide/tokens"
+        monkeypatch.setenv(PUBLIC_URL_ENV, "not a url")
+        assert app_link("tokens") == "http://10.0.0.5:8599/tokens"
+        serve_links_from(lambda: None)
+        assert app_link("tokens") == f"{brand().app_url}/tokens"
+    finally:
+        serve_links_from(request_base)
+
+
+def test_a_public_url_reaches_link_to_this_and_both_review_exports(monkeypatch) -> None:
+    monkeypatch.setenv(PUBLIC_URL_ENV, "https://guide.example.com/flowguide")
+    at = run_page("simulator", {"flow": "client_credentials", "step": "2"})
+    assert not at.warning
+    assert "https://guide.example.com/flowguide/simulator?flow=client_credentials&step=2" in [c.value for c in at.code]
+    review = build_review({"signin": "yes", "unattended": "no", "client": "web"})
+    guide_link = "https://guide.example.com/flowguide/guide?signin=yes&unattended=no&client=web"
+    assert guide_link in to_markdown(review)
+    assert guide_link.replace("&", "&amp;") in to_html(review)
+    assert "localhost:8501" not in to_markdown(review) + to_html(review)
+
+
+@pytest.mark.parametrize("value", ["docs-host.test", "https://user:hunter2@docs-host.test", "javascript:x"])
+def test_a_bad_public_url_is_ignored_with_a_notice_that_does_not_repeat_it(monkeypatch, caplog, value: str) -> None:
+    monkeypatch.setenv(PUBLIC_URL_ENV, value)
+    at = run_page("home")
+    assert not at.exception
+    assert [w.value for w in at.warning] == [PUBLIC_URL_PROBLEM]
+    codes = [c.value for c in at.code]
+    assert f"{brand().app_url}/" in codes
+    # The value is configuration (it may hold a password): not on the page, not in a log.
+    assert not any(value in str(c) for c in codes + [w.value for w in at.warning])
+    assert value not in caplog.text

@@ -39,13 +39,14 @@ NO_MISTAKE = "none"
 # The header Streamlit draws over the page is 3.75rem tall; embedded, there is none. The bar's wrapper is
 # what sticks (the bar fills it); its ancestors take the app's background, so the bar hides what scrolls under it.
 # Beside the step the diagram fits its column: a sticky panel that scrolls sideways would hide lifelines.
+# The column stops sticking where its row ends, 10rem above the page's end: short enough, it stays whole.
 LAYOUT_CSS = """<style>
 [data-testid='stLayoutWrapper']:has(> .st-key-sim_controls){position:sticky;top:%(top)s;z-index:20;
   background-color:inherit;padding:.35rem 0;border-bottom:1px solid rgba(128,128,128,.35)}
 [data-testid='stApp'] :has(.st-key-sim_controls){background-color:inherit}
 @media (min-width:640px){
   [data-testid='stColumn']:has(.st-key-sim_side){position:sticky;top:calc(%(top)s + 4rem);align-self:flex-start;
-    max-height:calc(100vh - %(top)s - 4.5rem);overflow-y:auto}
+    max-height:calc(100vh - %(top)s - 14rem);overflow-y:auto}
   .st-key-sim_side .fg-svg{min-width:0!important}
 }
 </style>"""
