@@ -78,4 +78,4 @@ def _node(graph: graphviz.Digraph, name: str, label: str, on: bool, wrap: int | 
 def _edge(graph: graphviz.Digraph, a: str, b: str, label: str, on: bool) -> None:
     style = {"color": TREE_ACTIVE, "fontcolor": TREE_ACTIVE, "penwidth": "2.4", "fontname": "Helvetica-Bold"}
     state = "on" if on else "off"
-    graph.edge(a, b, label=f" {label} ", id=f"tree_{a}_{b}", **(style if on else {}), **{"class": f"tree {state}"})
+    graph.edge(a, b, label=label, id=f"tree_{a}_{b}", **(style if on else {}), **{"class": f"tree {state}"})

@@ -121,17 +121,27 @@ def wrap_label(text: str, width: int | None, after: str = "?,/&-") -> str:
     """Break a label into lines of about ``width`` characters at spaces, or after a character of ``after``."""
     if width is None:
         return text
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for piece in _pieces(paragraph, after):
-            if line and len(line) + len(piece) > width:
-                lines.append(line.rstrip())
-                line = piece.lstrip()
-            else:
-                line += piece
-        lines.append(line.rstrip())
-    return "\n".join(lines)
+    return "\n".join(line for paragraph in text.split("\n") for line in _lines(_pieces(paragraph, after), width))
+
+
+# A last line shorter than this takes the previous line's last piece with it: "code&state", not "state".
+MIN_LAST_LINE = 8
+
+
+def _lines(pieces: list[str], width: int) -> list[str]:
+    lines: list[list[str]] = [[]]
+    for piece in pieces:
+        if lines[-1] and len("".join(lines[-1])) + len(piece) > width:
+            lines.append([])
+        lines[-1].append(piece)
+    last = "".join(lines[-1]).strip()
+    if len(lines) > 1 and len(last) < MIN_LAST_LINE and len(lines[-2]) > 1:
+        moved = lines[-2].pop()
+        if len(moved.strip()) + len(last) <= width:
+            lines[-1].insert(0, moved)
+        else:
+            lines[-2].append(moved)
+    return ["".join(line).strip() for line in lines]
 
 
 def _pieces(text: str, after: str) -> list[str]:
