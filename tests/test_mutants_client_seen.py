@@ -212,7 +212,7 @@ refresh
   web app back end | refresh token for new tokens | POST /id/connect/token -> 200 | client_id=com.example/web-portal client_secret=… grant_type=refresh_token refresh_token=…
   ✓ token_type is Bearer
   ✓ the refresh token was rotated (a new one came back)
-  values: access_token access_token_claims expires_in refresh_token refresh_token_rotated scope sent_refresh_token token_type
+  values: access_token access_token_claims expires_in id_token refresh_token refresh_token_rotated scope sent_refresh_token token_type
 api_call
   web app back end | GET Crm_Sales_Customers | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 200 | Bearer
   ✓ the API answered with rows
@@ -277,9 +277,9 @@ discovery
   ✓ client_credentials is a supported grant
   values: authorization_endpoint jwks_uri token_endpoint
 token
-  service | token request | POST /id/connect/token -> 400 | client_id=com.example/legacy-report client_secret=… grant_type=client_credentials scope=read
+  service | token request | POST /id/connect/token -> 401 | client_id=com.example/legacy-report client_secret=… grant_type=client_credentials scope=read
   values: scope_requested
-  error: unauthorized_client 400
+  error: invalid_client 401
 """,
     "expired_access_token": """
 discovery
@@ -442,7 +442,7 @@ refresh
   web app back end | the rotated-out one again | POST /id/connect/token -> 400 | client_id=com.example/web-portal client_secret=… grant_type=refresh_token refresh_token=…
   ✓ token_type is Bearer
   ✓ the refresh token was rotated (a new one came back)
-  values: access_token access_token_claims expires_in refresh_token refresh_token_rotated scope sent_refresh_token token_type
+  values: access_token access_token_claims expires_in id_token refresh_token refresh_token_rotated scope sent_refresh_token token_type
   error: invalid_grant 400
 """,
     "scope_not_allowed": """
