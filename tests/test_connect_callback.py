@@ -138,7 +138,8 @@ def test_a_pasted_start_page_address_is_explained_and_the_sign_in_keeps_waiting(
     at.text_input(key="connect_ac_landed").input(rewritten)
     at = _click(at, "Check the state and exchange the code")
     assert not at.exception
-    assert REWRITE_WORDS in _texts(at).replace("\\", "")
+    shown = _texts(at).replace("\\", "")
+    assert REWRITE_WORDS in shown and "this page then catches the answer itself." in shown
     assert "connect_run_authorization_code" not in at.session_state
     at.text_input(key="connect_ac_landed").input(landed)
     at = _click(at, "Check the state and exchange the code")
@@ -161,5 +162,8 @@ def test_a_forged_paste_is_refused(served: Sandbox, tamper: str) -> None:
         assert "Your client refused the answer: state matches the one sent" in _texts(at).replace("\\", "")
         assert PENDING.peek(state) is None
     else:
-        assert "the redirect URI this sign-in sent is" in _texts(at).replace("\\", "")
+        shown = _texts(at).replace("\\", "")
+        assert "the redirect URI this sign-in sent is" in shown
+        # The whole explanation, not cut short like an outside value would be.
+        assert "Paste the address your browser shows after signing in; the sign-in is still waiting." in shown
         assert PENDING.peek(state) is not None

@@ -77,11 +77,27 @@ def test_the_page_words_the_clients_refusal_as_the_clients(served: Sandbox) -> N
     assert not at.exception
     errors = [e.value.replace("\\", "") for e in at.error]
     assert errors[0].startswith("Your client refused the token: access token: aud"), errors
+    assert errors[0].endswith("The provider issued it; these are the client's own checks.")
     # The token view below agrees; nowhere is the refusal put in the provider's words.
     assert errors[1:] == ["Not valid: 1 check failed against the provider's published keys."]
     assert not any("invalid_token" in e for e in errors)
     shown = "\n".join(m.value for m in at.markdown)
     assert f"What {brand().name}'s documentation says" not in shown
+
+
+def test_the_page_shows_the_whole_refusal_of_an_opaque_token(served: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sandbox issues JWTs only; a provider with reference tokens answers as this one does.
+    from flowguide.client import back_channel
+
+    real = back_channel.store_tokens
+    monkeypatch.setattr(
+        back_channel, "store_tokens", lambda r, body, into: real(r, body | {"access_token": "opaque-0123456789"}, into)
+    )
+    at = _connected_cc(served, "DomainAPI")
+    assert not at.exception
+    refusal = next(e.value.replace("\\", "") for e in at.error if "Your client refused" in e.value)
+    assert refusal.startswith("Your client refused the token: access token: format")
+    assert refusal.endswith("the client cannot read or verify it.")
 
 
 # --- what the provider dropped ---------------------------------------------------------------------

@@ -19,12 +19,13 @@ from flowguide.pages.connect_view import (
     PROVIDER,
     RUNS,
     api_call_view,
+    md_sentences,
     refresh_view,
     results_view,
     run_of,
     tokens_view,
 )
-from flowguide.pages.inert import md_literal, md_text
+from flowguide.pages.inert import md_literal
 from flowguide.pending import PENDING, PENDING_LIFETIME, PendingSignIn, Taken, browser_binding
 from flowguide.transcript import mask
 
@@ -97,7 +98,7 @@ def answer_notice() -> None:
     if notice == CAME_BACK:
         st.success(notice, icon=":material/login:")
     elif notice:
-        st.warning(md_text(notice), icon=":material/schedule:")
+        st.warning(notice, icon=":material/schedule:")
 
 
 def _finish(run: FlowRun, landed: str) -> bool:
@@ -230,7 +231,7 @@ def _paste_form(run: FlowRun) -> None:
         )
         st.form_submit_button("Check the state and exchange the code", type="primary", on_click=_accept_paste)
     if problem := st.session_state.get(PASTE_PROBLEM):
-        st.warning(md_text(problem), icon=":material/link_off:")
+        st.warning(md_sentences(problem), icon=":material/link_off:")
 
 
 def _waiting_view(entry: PendingSignIn, reveal: bool, own: str | None) -> None:

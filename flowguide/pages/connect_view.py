@@ -7,6 +7,7 @@ or st.code, never through Markdown as it is.
 
 from __future__ import annotations
 
+import re
 import time
 
 import streamlit as st
@@ -52,6 +53,15 @@ AT_THEIR_BUTTONS = ("refresh", "api_call")
 # --- state -----------------------------------------------------------------------------------------
 
 
+def md_sentences(text: str) -> str:
+    """Our own sentences carrying outside values (addresses, claims): each made inert, none cut short.
+
+    md_text shortens what it is given to a few hundred characters, as an outside value should be; a
+    paragraph of ours is longer, so it goes a sentence (or clause) at a time.
+    """
+    return " ".join(md_text(part) for part in re.split(r"(?<=[.;:]) (?=\S)", text))
+
+
 def provider() -> Provider | None:
     value = st.session_state.get(PROVIDER)
     return value if isinstance(value, Provider) else None
@@ -81,7 +91,7 @@ def exchange_view(exchange: Exchange, reveal: bool, expanded: bool = False) -> N
         st.code(exchange.render_http(reveal=reveal, max_body=MAX_SHOWN_BODY), language="http", wrap_lines=True)
         st.code(exchange.to_curl(reveal=reveal, multiline=True), language="bash", wrap_lines=True)
         masked = " Masked values are shown in full with “Show secrets and tokens in full”." if not reveal else ""
-        st.caption(md_text(curl_note(exchange)) + masked)
+        st.caption(md_sentences(curl_note(exchange)) + masked)
 
 
 def error_view(result: StepResult, flow: str) -> None:
@@ -95,7 +105,7 @@ def error_view(result: StepResult, flow: str) -> None:
     refusal = client_refusal(result)
     if refusal is not None:
         # The client's own check: no provider said this, so no provider error is explained.
-        st.error(md_text(refusal), icon=":material/gpp_bad:")
+        st.error(md_sentences(refusal), icon=":material/gpp_bad:")
         return
     status = f"HTTP {error.status} · " if error.status else ""
     said = f": {md_text(error.description)}" if error.description else ""
@@ -139,7 +149,7 @@ def tokens_view(run: FlowRun, found: Provider, reveal: bool) -> None:
     now = time.time()
     held = run.tokens
     for sentence in dropped(run.app.scope, held.scope, held.refresh_token) if held.access_token else []:
-        st.warning(md_text(sentence), icon=":material/remove_circle:")
+        st.warning(md_sentences(sentence), icon=":material/remove_circle:")
     shown = [("Access token", held.access_token, run.audience), ("ID token", held.id_token, run.app.client_id)]
     for title, token, audience in shown:
         if not token:
