@@ -156,8 +156,11 @@ def test_curl_quotes_what_the_shell_would_read_and_names_other_methods() -> None
     assert shlex.split(_exchange("POST", "https://i.example/x", [], "", "").to_curl())[3:5] == ["-X", "POST"]
     # curl would read an IPv6 host's brackets as a range without -g.
     assert shlex.split(_exchange("GET", "http://[::1]:8600/id", [], "", "").to_curl())[:3] == ["curl", "-g", "-i"]
-    # A field with no name: curl would drop its "=", so the body goes as it was sent.
+    # curl sends a field's name as it is given, so a name that needs it is percent-encoded here.
     form = [("content-type", "application/x-www-form-urlencoded")]
+    odd_name = shlex.split(_exchange("POST", "https://i.example/x", form, "scope%5B%5D=a+b", "").to_curl())
+    assert odd_name[odd_name.index("--data-urlencode") + 1] == "scope%5B%5D=a b"
+    # A field with no name: curl would drop its "=", so the body goes as it was sent.
     nameless = shlex.split(_exchange("POST", "https://i.example/x", form, "=v&a=b", "").to_curl())
     assert nameless[nameless.index("--data-raw") + 1] == "=v&a=b"
 
