@@ -5,8 +5,9 @@ from __future__ import annotations
 import markdown
 import pytest
 from conftest import run_page
+from pydantic import ValidationError
 
-from flowguide.content import brand
+from flowguide.content import Brand, brand
 from flowguide.links import (
     PUBLIC_URL_ENV,
     PUBLIC_URL_PROBLEM,
@@ -170,3 +171,12 @@ def test_a_bad_public_url_is_ignored_with_a_notice_that_does_not_repeat_it(monke
     # The value is configuration (it may hold a password): not on the page, not in a log.
     assert not any(value in str(c) for c in codes + [w.value for w in at.warning])
     assert value not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "app_url", ["http://", "https://user:pw@guide.example.com", "https://guide.example.com/?x=1", "https://a b"]
+)
+def test_content_refuses_an_app_url_that_is_not_a_base(app_url: str) -> None:
+    with pytest.raises(ValidationError):
+        Brand(name="ERP.net", docs_base="https://docs.erp.net/dev/", app_url=app_url)
+    assert Brand(name="ERP.net", docs_base="https://docs.erp.net/dev/", app_url="https://guide.example.com/fg")

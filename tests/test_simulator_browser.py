@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import wait_for_app
+from conftest import serious_violations, wait_for_app
 
 from flowguide.client import FLOW_STEPS
 
@@ -96,6 +96,20 @@ def test_on_a_desktop_the_step_then_what_comes_next_with_the_bar_and_diagram_in_
         # The column beside the step sticks: it is not left empty below the first screen.
         assert _in_view(page, page.locator("[data-testid='stColumn']:has(.st-key-sim_side)"))
         assert _in_view(page, page.locator(".st-key-sim_side svg"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_exchange_at_the_top_of_a_step_passes_the_axe_scan(streamlit_server, chromium, scheme: str) -> None:
+    """The API call's request and response open first on the page, their code colours readable on both themes."""
+    context = chromium.new_context(viewport=DESKTOP, color_scheme=scheme)
+    try:
+        page = _open(context, streamlit_server, "flow=authorization_code&step=8")
+        page.get_by_text("GET /api/domain/odata/Crm_Sales_Customers?$top=10 HTTP/1.1").first.wait_for()
+        page.wait_for_timeout(1000)
+        bad = serious_violations(page)
+        assert not bad, "\n".join(bad)
     finally:
         context.close()
 

@@ -76,6 +76,15 @@ def test_each_request_names_what_only_this_session_issued(request, flow: str, st
     assert ("single-use" in note) == (step == "token" and flow == "authorization_code")
 
 
+def test_a_browser_request_with_a_cookie_says_the_cookie_does_not_carry_over() -> None:
+    headers = [("Cookie", "idsrv.session=abc123"), ("Content-Type", "application/x-www-form-urlencoded")]
+    exchange = Exchange(
+        "POST", "https://sandbox.flowguide.test/id/connect/consent", headers, "decision=allow", 302, [], "", 1.0
+    )
+    assert session_bound(exchange) == ["the identity service's session cookie"]
+    assert curl_note(exchange).startswith("Does not run as shown")
+
+
 def test_commands_that_say_they_run_as_shown_do(served, client_credentials) -> None:
     origin = served.base_url
     discovery = _curl(standalone_curl(client_credentials["discovery"], reveal=False), origin)

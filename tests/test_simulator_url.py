@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import run_page
 
-from flowguide.client import FLOW_STEPS
+from flowguide.client import FLOW_STEPS, UserCredentials
+from flowguide.sandbox import Sandbox
 from flowguide.simulation import Simulation, resolve_step
 
 SIM_KEY = "sim_simulation"
@@ -144,3 +145,22 @@ def test_link_to_this_names_the_step_shown() -> None:
     codes = [c.value for c in at.code]
     assert "http://localhost:8501/simulator?flow=client_credentials&step=2" in codes
     assert any(c.startswith("[Client Credentials, run live, step 2:") for c in codes), codes
+
+
+def test_a_replay_stops_at_a_refused_sign_in_without_asking_again() -> None:
+    sim = Simulation(Sandbox(), "authorization_code")
+    sim.run.user = UserCredentials("david", "not-the-password")
+    calls: list[int] = []
+    step_once = sim.next
+    sim.next = lambda *a, **k: calls.append(1) or step_once(*a, **k)  # type: ignore[method-assign]
+    assert sim.go_to(8) == 3
+    assert sim.awaiting_sign_in_retry and len(calls) == 3
+
+
+def test_a_lone_exchange_opens_unless_it_answered_with_a_whole_html_page() -> None:
+    at = run_page("simulator", {"flow": "authorization_code", "step": "2"})
+    authorize = [e for e in at.expander if "GET /id/connect/authorize" in e.label]
+    assert len(authorize) == 1 and not authorize[0].proto.expanded
+    at = run_page("simulator", {"flow": "authorization_code", "step": "6"})
+    token = [e for e in at.expander if "POST /id/connect/token" in e.label]
+    assert len(token) == 1 and token[0].proto.expanded
