@@ -160,3 +160,22 @@ def test_the_simulators_view_draws_the_failed_arrow_large_and_in_the_whole_diagr
         assert 'class="edge message request unreached"' in svg
     words = next(e for e in at.expander if e.label == "The diagram in words")
     assert "400 invalid_grant. (failed)" in words.markdown[0].value
+
+
+def _arrows_in_words() -> None:
+    """The simulator's words beside its diagram (step_view.arrows_of_step), given the run's outcome."""
+    from flowguide.pages import step_view, ui
+    from flowguide.sandbox import Sandbox
+    from flowguide.simulation import Simulation
+
+    sim = Simulation(Sandbox(), "client_credentials", None, "wrong_client_secret")
+    while sim.can_next and sim.next() is not None:
+        pass
+    step_view.arrows_of_step(sim.flow, sim.highlight_step, **ui.run_diagram(sim))
+
+
+def test_the_words_beside_the_simulators_diagram_say_what_came_back() -> None:
+    at = AppTest.from_function(_arrows_in_words, default_timeout=60).run()
+    assert not at.exception
+    words = at.markdown[0].value
+    assert "401 invalid\\_client\\. \\(failed\\)" in words and "200 access\\_token" not in words

@@ -5,6 +5,7 @@ The page (flowguide/pages/simulator.py) owns the buttons and the session; these 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -204,10 +205,16 @@ def lanes(sim: Simulation) -> None:
             st.markdown(_lane_facts(sim, lane, claims, done.get(steps[-1])))
 
 
-def arrows_of_step(flow: str, step: str) -> None:
-    """The highlighted arrows in words, readable however small the chart is drawn."""
-    spec = diagrams.load_spec(flow)
-    words = diagrams.text_alternative(spec)
+def arrows_of_step(
+    flow: str,
+    step: str,
+    outcome: diagrams.Outcome | None = None,
+    variant: str | None = None,
+    params: Mapping[str, str] | None = None,
+) -> None:
+    """The highlighted arrows in words, as the diagram draws them (takes ui.run_diagram's outcome, variant, params)."""
+    spec = diagrams.resolved_spec(flow, variant, tuple(sorted((params or {}).items())))
+    words = diagrams.text_alternative(spec, outcome)
     mine = [line for line, message in zip(words, spec.messages, strict=True) if message.step == step]
     if mine:
         st.markdown("**This step on the diagram**\n" + "\n".join(f"- {md_text(line)}" for line in mine))
