@@ -23,7 +23,8 @@ def _open(page, base: str, query: str) -> None:
     page.on("response", lambda r: page.failed.append(r.url) if r.status >= 400 else None)
     page.goto(f"{base}/simulator?{query}")
     wait_for_app(page)
-    page.wait_for_selector("[data-testid='stGraphVizChart'] svg", timeout=30_000)
+    # The diagram beside the step, however the diagram view draws it.
+    page.wait_for_selector(".st-key-sim_side svg", timeout=30_000)
 
 
 def _real_errors(page) -> list[str]:
