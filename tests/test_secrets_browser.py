@@ -12,7 +12,6 @@ import pytest
 from conftest import ROOT, wait_for_app
 from test_secrets import DEMO_SECRETS, PASSWORD, PASSWORD_IN_LOG, found_in
 
-from flowguide import content
 from flowguide.client import FLOW_STEPS
 from flowguide.transcript import JWT_PATTERN
 
@@ -63,7 +62,7 @@ def _revealed(page, flow: str, urls: list[str]) -> dict[str, set[str]]:
     return seen
 
 
-def _share_links(page, urls: list[str]) -> list[str]:
+def _share_links(page, urls: list[str], base: str) -> list[str]:
     """Open each page with a share link from the sidebar (same session) and read its "Link to this"."""
     links: list[str] = []
     for title in SHARE_PAGES:
@@ -73,7 +72,8 @@ def _share_links(page, urls: list[str]) -> list[str]:
         blocks = page.locator("[data-testid='stExpander']", has_text="Link to this").locator("[data-testid='stCode']")
         blocks.first.wait_for(state="attached")
         links += [blocks.nth(i).text_content() or "" for i in range(blocks.count())]
-    assert all(link and content.brand().app_url in link for link in links), links
+    # Links start at the address the browser is on (the served app), not at a configured one.
+    assert all(link and link.startswith(base) for link in links), links
     return links
 
 
@@ -88,7 +88,7 @@ def test_a_whole_walk_leaves_no_credential_in_the_log_the_urls_or_the_share_link
     # Each part's access token (the ID token sits in a tab not opened; the AppTest search covers it).
     assert len(seen["jwt"]) >= (2 if flow == "hybrid" else 1)
     secrets = set().union(*seen.values())
-    links = _share_links(page, urls)
+    links = _share_links(page, urls, streamlit_server)
     assert found_in(secrets, "\n".join(urls)) == set()
     assert found_in(secrets, "\n".join(links)) == set()
     logged = Path(SERVER_LOG).read_text()

@@ -139,6 +139,9 @@ def _export_buttons(spec: diagrams.DiagramSpec, key: str) -> None:
 
 def link_to_this(title: str, path: str, params: dict[str, str] | None = None) -> None:
     """The stable link to what the reader sees, and a Markdown snippet for documentation writers."""
+    # Inside a documentation page's iframe the page stands alone: no chrome for sharing it.
+    if st.context.is_embedded:
+        return
     url = app_link(path, params)
     with st.expander("Link to this", icon=":material/link:"):
         st.caption("The address of exactly this view. It never carries a secret, code or token.")
