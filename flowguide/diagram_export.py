@@ -120,12 +120,13 @@ _FONT_SIZE = re.compile(r'font-size="([\d.]+)"')
 _NOISE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<title>.*?</title>", re.DOTALL)
 
 
-def page_svg(svg: str, label: str, name: str, theme_css: str) -> str:
+def page_svg(svg: str, label: str, name: str, theme_css: str, title: str = "Diagram") -> str:
     """A rendered SVG ready to go inline in the page: sized in pixels, never smaller than readable.
 
     It is as wide as its column up to its natural size, and narrower only down to the width where its
     smallest text is ``MIN_FONT_PX``; below that its box scrolls sideways. ``label`` is what a screen
-    reader announces (the diagram in words); ``theme_css`` repaints it for the dark theme. The SVG is
+    reader announces (the diagram in words), ``title`` names the box that scrolls (it takes the keyboard's
+    focus, so arrow keys scroll it); ``theme_css`` repaints it for the dark theme. The SVG is
     our own specs drawn by Graphviz, which escapes every label; nothing a visitor typed is in it.
     """
     match = _ROOT.search(svg)
@@ -144,4 +145,5 @@ def page_svg(svg: str, label: str, name: str, theme_css: str) -> str:
     body = _NOISE.sub("", svg[match.end() :])
     # One line: a blank line would end the HTML block in Markdown.
     body = " ".join(line.strip() for line in body.splitlines() if line.strip())
-    return f'<div class="{SCOPE}" style="overflow-x:auto;overflow-y:hidden">{root}{body}</div>'
+    region = f'role="region" aria-label="{html.escape(title, quote=True)}" tabindex="0"'
+    return f'<div class="{SCOPE}" {region} style="overflow-x:auto;overflow-y:hidden">{root}{body}</div>'

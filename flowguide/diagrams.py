@@ -146,12 +146,12 @@ def diagram_html(
     words = text_alternative(spec, outcome)
     shown_words = [words[i] for i in rows] if rows is not None else words
     label = f"{spec.title}: " + " ".join(shown_words)
-    return page_svg(_ID.sub(f'id="{name}-', svg), label, name, theme_css(SCOPE))
+    return page_svg(_ID.sub(f'id="{name}-', svg), label, name, theme_css(SCOPE), spec.title)
 
 
-def tree_html(dot: str, label: str, name: str = "decision-tree") -> str:
+def tree_html(dot: str, label: str, name: str = "decision-tree", title: str = "The decision tree") -> str:
     """A tree or flowchart's DOT drawn on the server, inline for the page."""
-    return page_svg(_ID.sub(f'id="{name}-', render_svg(dot)), label, name, theme_css(SCOPE))
+    return page_svg(_ID.sub(f'id="{name}-', render_svg(dot)), label, name, theme_css(SCOPE), title)
 
 
 # --- where a walkthrough stands (the /flows page's query parameters) --------------------------------

@@ -45,8 +45,10 @@ def test_a_diagram_never_gets_narrower_than_its_smallest_text_allows(flow: str) 
     natural, narrowest = (int(n) for n in WIDTHS.search(html).groups())
     smallest = min(float(s) for s in re.findall(r'font-size="([\d.]+)"', html))
     assert narrowest / natural * smallest * PX_PER_PT == pytest.approx(MIN_FONT_PX, abs=0.05)
-    # Wider than its column, it scrolls sideways instead of shrinking.
+    # Wider than its column, it scrolls sideways instead of shrinking; the keyboard can scroll it too (axe's
+    # scrollable-region-focusable), and a screen reader hears which diagram the box holds.
     assert 'style="overflow-x:auto' in html
+    assert re.search(r'<div class="fg-diagram" role="region" aria-label="[^"]+" tabindex="0"', html)
 
 
 def test_the_focus_keeps_to_the_actors_of_the_step() -> None:
