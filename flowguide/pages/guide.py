@@ -161,4 +161,4 @@ if recommendation.complete:
     st.markdown("## The flow, step by step")
     for flow in [r.flow for r in recommendation.registrations]:
         st.markdown(f"### {load_spec(flow).title}")
-        ui.diagram_view(flow, key=f"guide_{flow}")
+        ui.diagram_view(flow, key=f"guide_{flow}", **ui.recommended_diagram(recommendation))

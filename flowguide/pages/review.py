@@ -42,7 +42,12 @@ if not review.complete:
 
 for block in blocks(review):
     if isinstance(block, DiagramBlock):
-        ui.diagram_view(block.diagram_id, key=f"review_{block.diagram_id}", exports=False)
+        ui.diagram_view(
+            block.diagram_id,
+            key=f"review_{block.diagram_id}",
+            exports=False,
+            **ui.recommended_diagram(review.recommendation),
+        )
     else:
         # On the page the checklist is read, not ticked: GFM task boxes would be unlabelled form fields.
         st.markdown(block.replace("- [ ] ", "- ☐ "))

@@ -47,7 +47,6 @@ LAYOUT_CSS = """<style>
 @media (min-width:640px){
   [data-testid='stColumn']:has(.st-key-sim_side){position:sticky;top:calc(%(top)s + 4rem);align-self:flex-start;
     max-height:calc(100vh - %(top)s - 14rem);overflow-y:auto}
-  .st-key-sim_side .fg-svg{min-width:0!important}
 }
 </style>"""
 
@@ -288,9 +287,9 @@ def stepper() -> None:
         if not st.context.is_embedded:
             ui.link_to_this(_link_title(sim), "simulator", _link_params(sim, st.query_params.get("app")))
     with chart, st.container(key="sim_side"):
-        ui.diagram_view(sim.flow, sim.highlight_step, key="simulator", exports=False)
+        ui.diagram_view(sim.flow, sim.highlight_step, key="simulator", exports=False, **ui.run_diagram(sim))
         if sim.highlight_step:
-            views.arrows_of_step(sim.flow, sim.highlight_step)
+            views.arrows_of_step(sim.flow, sim.highlight_step, **ui.run_diagram(sim))
 
 
 # --- the page -----------------------------------------------------------------------------------------------
