@@ -489,3 +489,19 @@ def test_resolve_says_which_name_was_not_found_and_why(monkeypatch, error: Excep
         NameNotFound,
         f"The name nowhere.test could not be found (DNS: {error.args[-1]}).",
     )
+
+
+def test_the_size_cap_adds_up_every_chunk_of_the_body() -> None:
+    # Many small chunks that together pass the cap: each alone is under it, the sum is not.
+    from flowguide.outbound import _read_capped
+    from flowguide.outbound_errors import ResponseTooLarge
+
+    class Chunks(httpx.SyncByteStream):
+        def __iter__(self):
+            yield from (b"x" * 400 for _ in range(3))
+
+    response = httpx.Response(200, stream=Chunks())
+    with pytest.raises(ResponseTooLarge, match=r"^a\.test sent more than 1,000 bytes, the limit\.$"):
+        _read_capped(response, 1000, "a.test")
+    exactly = httpx.Response(200, stream=Chunks())
+    assert _read_capped(exactly, 1200, "a.test") == b"x" * 1200
