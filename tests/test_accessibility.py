@@ -50,5 +50,11 @@ def test_every_diagram_has_a_text_alternative_covering_each_message(diagram_id: 
 def test_charts_on_the_page_carry_their_words(streamlit_server, page) -> None:
     page.goto(f"{streamlit_server}/flows?flow=client_credentials&step=token")
     wait_for_app(page)
-    page.get_by_text("The diagram in words").first.click()
-    page.get_by_text("POST /connect/token grant_type=client_credentials", exact=False).first.wait_for(timeout=10_000)
+    # Each drawn view names itself in words: a screen reader reads the step's arrows from the SVG's label.
+    for view in ("focus", "whole"):
+        svg = page.locator(f"svg.fg-svg[role='img'][data-diagram='walkthrough-{view}']")
+        assert "POST /connect/token" in (svg.get_attribute("aria-label") or ""), view
+    # And the diagram in words, in its own expander (the whole diagram's SVG is in the page too, hidden).
+    words = page.locator("[data-testid='stExpander']").filter(has_text="The diagram in words")
+    words.get_by_text("The diagram in words").click()
+    words.get_by_text("POST /connect/token grant_type=client_credentials", exact=False).first.wait_for(timeout=10_000)

@@ -28,5 +28,14 @@ def test_guide_works_embedded_in_an_iframe(streamlit_server, page, tmp_path) -> 
 def test_walkthrough_step_embedded(streamlit_server, page) -> None:
     page.goto(f"{streamlit_server}/flows?flow=client_credentials&step=token&embed=true")
     wait_for_app(page)
-    page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for(timeout=20_000)
+    # Embedded, the step is still drawn large with its own arrows highlighted.
+    focus = page.locator("svg.fg-svg[data-diagram='walkthrough-focus']")
+    focus.first.wait_for(timeout=20_000)
+    current = focus.first.locator("g.edge.message.current")
+    assert [current.nth(i).get_attribute("id") for i in range(current.count())] == [
+        "walkthrough-focus-msg_3",
+        "walkthrough-focus-msg_4",
+    ]
+    box = focus.first.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 100
     assert page.get_by_text("Step 2 of 4").count() == 1

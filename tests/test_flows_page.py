@@ -15,10 +15,17 @@ def _shown_step(at) -> str:
 
 
 def _current_messages(at) -> list[int]:
-    """Numbers of the arrows the chart highlights (read from the DOT the browser lays out)."""
-    spec = at.get("graphviz_chart")[0].proto.spec
-    current = [line for line in spec.splitlines() if re.search(r'class="message \w+ current"', line)]
-    return [int(re.search(r"\bid=msg_(\d+)", line).group(1)) for line in current]
+    """Numbers of the arrows the diagram highlights (read from the SVGs drawn on the server).
+
+    The step drawn large beside its neighbours and the whole diagram in the expander must agree.
+    """
+    current = {}
+    for view in ("focus", "whole"):
+        svg = next(m.value for m in at.markdown if f'data-diagram="walkthrough-{view}"' in m.value)
+        pattern = rf'id="walkthrough-{view}-msg_(\d+)" class="edge message \w+ current"'
+        current[view] = [int(n) for n in re.findall(pattern, svg)]
+    assert current["focus"] == current["whole"], current
+    return current["whole"]
 
 
 def test_deep_link_opens_that_step() -> None:
@@ -107,9 +114,12 @@ def test_each_step_shows_its_narrative_parameters_and_links(flow: str) -> None:
 
 def test_diagram_comes_with_words_and_exports() -> None:
     at = run_page("flows", {"flow": "client_credentials", "step": "token"})
-    assert at.get("expander")[0].proto.label == "The diagram in words"
-    text = "\n".join(m.value for m in at.markdown)
-    assert "3. Background service sends a request to ERP.net Identity (/id)" in text
+    expanders = at.get("expander")
+    assert [e.proto.label for e in expanders[:2]] == ["The whole diagram", "The diagram in words"]
+    # The words inside their own expander, not only in the SVG's label.
+    words = "\n".join(m.value for m in expanders[1].markdown)
+    assert "data-diagram" not in words
+    assert "3. Background service sends a request to ERP.net Identity (/id)" in words
     labels = [d.proto.label for d in at.get("download_button")]
     assert labels == ["DOT", "SVG", "Mermaid"]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from conftest import run_page
 
 
@@ -9,8 +12,14 @@ def test_start_page_shows_the_overview_and_links_to_every_part() -> None:
     at = run_page("home")
     assert not at.exception
     assert at.title[0].value == "How apps sign in to ERP.net"
-    dot = at.get("graphviz_chart")[0].proto.spec
+    svg = next(m.value for m in at.markdown if 'data-diagram="home_overview-whole"' in m.value)
+    # Box labels wrap onto lines ("Background" / "service"): join each box's lines to read its name.
+    boxes = [
+        " ".join(re.findall(r"<text\b[^>]*>([^<]*)</text>", box))
+        for box in re.findall(r'<g id="home_overview-whole-node\d+" class="node">(.*?)</g>', svg, flags=re.S)
+    ]
     for participant in ("David", "Web app", "Background service", "ERP.net APIs"):
-        assert participant in dot
+        assert participant in html.unescape(svg)
+        assert any(participant in html.unescape(box) for box in boxes), boxes
     links = [link.proto.page for link in at.get("page_link")]
     assert {"guide", "flows", "simulator", "tokens"} <= {p.rsplit("/", 1)[-1].removesuffix(".py") for p in links}

@@ -54,5 +54,10 @@ def test_review_page_in_chromium(streamlit_server, page):
     downloads = page.locator("[data-testid='stDownloadButton']")
     assert downloads.count() == 2
     assert "Markdown" in downloads.nth(0).inner_text() and "HTML page" in downloads.nth(1).inner_text()
-    assert page.locator("[data-testid='stGraphVizChart'] svg").count() == 2  # the flow and refresh
+    drawn = page.locator("svg.fg-svg[data-diagram]")
+    names = [drawn.nth(i).get_attribute("data-diagram") for i in range(drawn.count())]
+    assert names == ["review_authorization_code-whole", "review_refresh-whole"]  # the flow and refresh
+    for i in range(drawn.count()):
+        box = drawn.nth(i).bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 100, (names[i], box)
     assert page.console_errors == []
