@@ -42,6 +42,9 @@ CONTRAST_CSS = (
         "[data-testid='stCode'] .token:is(" + classes + "){--hue:" + hue + "}" for hue, classes in CODE_HUES.items()
     )
     + "[data-testid='stCode'] .token{color:color-mix(in srgb,var(--hue) 55%,currentColor)!important}"
+    # A code block that scrolled sideways is a region a keyboard cannot reach (axe: scrollable-region-focusable).
+    + "[data-testid='stCode'] pre,[data-testid='stCode'] pre code{white-space:pre-wrap!important;"
+    "overflow-wrap:anywhere}"
 )
 
 

@@ -10,7 +10,7 @@ from flowguide.samples import PartCode, Sample, recommendation_code, samples_con
 
 def _sample_tab(part: PartCode, sample: Sample) -> None:
     st.markdown(f"With [{sample.library.name}]({sample.library.url}). {sample.run}")
-    st.code(sample.code, language=sample.language, line_numbers=False)
+    st.code(sample.code, language=sample.language, line_numbers=False, wrap_lines=True)
     st.download_button(
         f"Download {sample.file_name}",
         sample.code,
