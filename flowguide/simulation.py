@@ -32,6 +32,7 @@ from flowguide.client import (
 )
 from flowguide.pkce import S256_FORMULA
 from flowguide.text import shown
+from flowguide.tokens import Check
 from flowguide.transcript import Exchange, secret_values, send_and_record
 
 FLOW_ORDER: tuple[str, ...] = ("authorization_code", "client_credentials", "refresh", "hybrid")
@@ -334,6 +335,25 @@ class Simulation:
         probe = ApiProbe(exchange, lane, self.clock_moved)
         self.probes.append(probe)
         return probe
+
+    def revocation(self, token: str) -> Check | None:
+        """Whether this session's identity service still honours an access token it issued, as the API asks it.
+
+        A signature and its times verify offline for the token's whole life; revocation (a replayed code
+        or a reused rotated refresh token, RFC 9700 §4.14.2) is known only to the issuer. None when the
+        sandbox holds no record of the token (not an access token of this session).
+        """
+        record = self.sandbox.state.access_tokens.get(str(unverified_claims(token).get("jti", "")))
+        if record is None:
+            return None
+        if record.revoked_because:
+            return Check(
+                "revoked",
+                False,
+                f"The identity service revoked this token: {record.revoked_because}. Its signature still "
+                "verifies, but the API refuses it.",
+            )
+        return Check("revoked", True, "The identity service has not revoked it.")
 
     def secrets(self) -> set[str]:
         """Every credential this simulation issued or sent (for tests that search URLs and logs)."""

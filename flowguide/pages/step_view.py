@@ -6,6 +6,7 @@ The page (flowguide/pages/simulator.py) owns the buttons and the session; these 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -37,6 +38,9 @@ def token_views(sim: Simulation, tokens: list[tuple[str, str]], key: str) -> Non
         with tab:
             expected = _expectations(sim, label)
             verification = verify(token, jwks, issuer=sim.sandbox.issuer, now=now, **expected)
+            if (revoked := sim.revocation(token)) is not None:
+                # The verdict knows what only the issuer knows: whether the token was revoked since.
+                verification = replace(verification, checks=(*verification.checks, revoked))
             jwt_view(
                 token,
                 key=f"{key}_{label.replace(' ', '_').lower()}",
