@@ -137,7 +137,8 @@ def test_ready_marks_no_step_on_the_diagram_and_a_step_marks_itself() -> None:
     _press(at, "sim_next")
     assert _sim(at).highlight_step == "discovery"
     legend, words = _diagram_marks(at)
-    assert legend and "1\\. Web app sends a request" in words
+    # The web portal is drawn as the web-app variant: a server that keeps the secret.
+    assert legend and "1\\. Web app \\(server\\) sends a request" in words
 
 
 def test_link_to_this_names_the_step_shown() -> None:

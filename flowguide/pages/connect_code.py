@@ -159,7 +159,8 @@ def _start(found: Provider, app: ClientConfig) -> None:
 
 def _settings_form(found: Provider, own: str | None) -> None:
     """The application's settings; Build makes a new run that discovers and builds the authorization URL."""
-    if own and "connect_ac_redirect" not in st.session_state:
+    # An empty field is filled too: the browser's address may reach the server only after the first run.
+    if own and not st.session_state.get("connect_ac_redirect"):
         st.session_state["connect_ac_redirect"] = own
     with st.form("connect_ac_form"):
         client_id = st.text_input("Client id (the Trusted Application's ApplicationUri)", key="connect_ac_client_id")
