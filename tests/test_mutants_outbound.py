@@ -505,3 +505,56 @@ def test_the_size_cap_adds_up_every_chunk_of_the_body() -> None:
         _read_capped(response, 1000, "a.test")
     exactly = httpx.Response(200, stream=Chunks())
     assert _read_capped(exactly, 1200, "a.test") == b"x" * 1200
+
+
+@pytest.fixture
+def slow_chunks() -> Iterator[str]:
+    """A server that sends a JSON body of 1,209 bytes in five chunks, none over 400 bytes; /stall never answers."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            if self.path == "/stall":
+                time.sleep(3)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                for piece in (b'{"a": "', b"x" * 400, b"x" * 400, b"x" * 400, b'"}'):
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.flush()
+                    time.sleep(0.02)
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                pass  # the guard hung up at the cap, as it should
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_every_chunk_on_the_wire_counts_toward_the_cap(slow_chunks) -> None:
+    too_large = (ResponseTooLarge, "127.0.0.1 sent more than 1,000 bytes, the limit.")
+    assert message(fetch_json, slow_chunks + "/", allow_private=True, max_bytes=1000) == too_large
+    with outbound.guarded_client(allow_private=True, max_bytes=1000) as client:
+        assert message(client.get, slow_chunks + "/") == too_large
+    assert fetch_json(slow_chunks + "/", allow_private=True, max_bytes=1209) == {"a": "x" * 1200}
+
+
+def test_a_fetch_that_runs_out_of_time_names_the_host_and_the_limit(slow_chunks) -> None:
+    kind, sentence = message(fetch_json, slow_chunks + "/stall", allow_private=True, timeout=0.5)
+    assert kind is outbound.Timeout
+    assert sentence == "127.0.0.1 did not answer in time: it took longer than 0.5 seconds."
