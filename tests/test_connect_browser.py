@@ -18,6 +18,7 @@ import httpx
 import pytest
 from conftest import APP, ROOT, wait_for_app
 from fixtures.demo import DAVID, NIGHTLY_SYNC, WEB_PORTAL, StandaloneSandbox
+from playwright.sync_api import expect
 
 pytest_plugins = ["fixtures.real_sandbox"]
 pytestmark = pytest.mark.browser
@@ -105,8 +106,9 @@ def test_authorization_code_comes_back_to_this_page_with_no_paste(
         pg = context.new_page()
         _connect(pg, app_on_own_port, standalone_sandbox, "authorization_code")
         # The redirect URI field starts as this page's own address, which web-portal registers.
+        # (Filled once the browser's address has reached the server, which can take one more run.)
         redirect = pg.get_by_label("Redirect URI (registered with the application)")
-        assert redirect.input_value() == OWN_CALLBACK
+        expect(redirect).to_have_value(OWN_CALLBACK, timeout=15_000)
         assert pg.get_by_text(OWN_CALLBACK, exact=True).first.is_visible()
         pg.get_by_label("Client id (the Trusted Application's ApplicationUri)").fill(WEB_PORTAL.client_id)
         pg.get_by_label("Client secret (only for a Confidential application)").fill(WEB_PORTAL.client_secret or "")
