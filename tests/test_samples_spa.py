@@ -74,7 +74,9 @@ def _sign_in(chromium, library: bytes, standalone_sandbox: StandaloneSandbox) ->
         page.fill("input[name=password]", DAVID[1])
         page.click("form:has(input[name=password]) [type=submit]")
         page.click("button[name=decision][value=allow]")
-        page.wait_for_function("document.getElementById('result').textContent !== ''", timeout=15_000)
+        # Allow navigates away from the consent page: until the app's page is back there is no #result.
+        page.wait_for_url(f"{SPA_ORIGIN}/**", timeout=15_000)
+        page.wait_for_function("(document.getElementById('result')?.textContent ?? '') !== ''", timeout=15_000)
         assert page.url == SPA.redirect_uri, "the code leaves the address bar"
         return page.text_content("#result") or "", console
     finally:
