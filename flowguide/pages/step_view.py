@@ -12,7 +12,8 @@ from typing import Any
 import streamlit as st
 
 from flowguide import content, diagrams
-from flowguide.client import DEFAULT_AUDIENCE, StepResult
+from flowguide.client import StepResult
+from flowguide.client.back_channel import expectations
 from flowguide.pages import exchange_view as xv
 from flowguide.pages.inert import md_text
 from flowguide.pages.jwt_view import CHECK_ICONS, jwt_view
@@ -51,11 +52,8 @@ def token_views(sim: Simulation, tokens: list[tuple[str, str]], key: str) -> Non
 
 
 def _expectations(sim: Simulation, label: str) -> dict[str, Any]:
-    """What the client expects of this token (back_channel.validate), so the page shows the client's verdict."""
-    if label == "ID token":
-        nonce = None if sim.run.auth.refreshed else sim.run.auth.nonce
-        return {"audience": sim.app.client_id, "kind": "id", "nonce": nonce}
-    return {"audience": DEFAULT_AUDIENCE, "kind": "access"}
+    """What the client expects of this token, from the client itself, so the page shows the client's verdict."""
+    return expectations(sim.run, "id" if label == "ID token" else "access", sim.app)
 
 
 def _tokens_of(values: dict[str, Any]) -> list[tuple[str, str]]:
