@@ -266,6 +266,7 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("content/errors.yaml", "flowguide.connect:ErrorsFile"),
     ("content/review.yaml", "flowguide.review:ReviewContent"),
     ("content/samples/*.yaml", "flowguide.samples:SamplesFile"),
+    ("content/not_offered.yaml", "flowguide.not_offered:NotOfferedFile"),
     ("diagrams/*.yaml", "flowguide.diagrams:DiagramSpec"),
 )
 

@@ -16,6 +16,7 @@ import markdown
 from flowguide import diagrams
 from flowguide.content import DocLink, RfcLink, brand, flows
 from flowguide.guide import Recommendation, Registration
+from flowguide.not_offered import markdown_section as not_offered_section
 from flowguide.review_model import Review, ReviewContent, guide_url, review_content, review_url
 from flowguide.samples import markdown_section
 
@@ -81,6 +82,7 @@ def blocks(review: Review) -> list[Block]:
     out.append(_tokens_block(review))
     if rec.warnings:
         out.append(_warnings_block(rec))
+    out.append(not_offered_section(rec.answers, rec.flow))  # what this design might reach for and cannot have
     out += [_checklist_block(review), _open_questions_block(review), _footer_block(review)]
     return out
 

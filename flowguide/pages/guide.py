@@ -14,7 +14,7 @@ from flowguide.guide import (
     recommend,
     tree_path_text,
 )
-from flowguide.pages import code_view, ui
+from flowguide.pages import code_view, not_offered_view, ui
 from flowguide.review import review_query
 
 content = guide_content()
@@ -32,7 +32,9 @@ def start_again() -> None:
 
 
 # The URL is the source of truth: a link (or the browser's back button) reloads its answers into the widgets.
-parsed = parse_answers({key: st.query_params[key] for key in st.query_params})
+# `about` opens one "What about …?" answer (/guide?about=device_code); it is no question, so it is read apart.
+about, about_notice = not_offered_view.about_from_url(st.query_params.get(not_offered_view.ABOUT_PARAM))
+parsed = parse_answers({key: st.query_params[key] for key in st.query_params if key != not_offered_view.ABOUT_PARAM})
 if st.session_state.get("guide_url_answers") != parsed.answers:
     for qid in QUESTION_IDS:
         st.session_state[widget_key(qid)] = parsed.answers.get(qid)
@@ -40,8 +42,10 @@ if st.session_state.get("guide_url_answers") != parsed.answers:
 
 st.title(f"How should your app sign in to {brand().name}?")
 st.markdown(content.intro)
-for notice in parsed.notices:
+for notice in (*parsed.notices, *([about_notice] if about_notice else [])):
     st.warning(notice, icon=":material/link_off:")
+if about:
+    not_offered_view.show_selected(about)
 
 questions_col, result_col = st.columns([2, 3], gap="large")
 
@@ -70,7 +74,7 @@ with questions_col:
     st.caption(path_text)
 
 if answers != parsed.answers:
-    st.query_params.from_dict(answers)
+    st.query_params.from_dict({**answers, **({not_offered_view.ABOUT_PARAM: about} if about else {})})
     st.session_state["guide_url_answers"] = answers
 
 recommendation: Recommendation = recommend(answers)
@@ -162,3 +166,6 @@ if recommendation.complete:
     for flow in [r.flow for r in recommendation.registrations]:
         st.markdown(f"### {load_spec(flow).title}")
         ui.diagram_view(flow, key=f"guide_{flow}", **ui.recommended_diagram(recommendation))
+
+st.divider()
+not_offered_view.show_all(about)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Payload
-from authlib.oauth2.rfc6749.errors import InvalidClientError, UnsupportedGrantTypeError
+from authlib.oauth2.rfc6749.errors import InvalidClientError, UnsupportedGrantTypeError, UnsupportedResponseTypeError
 from flask import Response
 from werkzeug.datastructures import MultiDict
 
 from .access_tokens import AccessTokenIssuer
-from .errors import INVALID_CLIENT, UNSUPPORTED_GRANT_TYPE, bare, documented
+from .errors import INVALID_CLIENT, UNSUPPORTED_GRANT_TYPE, UNSUPPORTED_RESPONSE_TYPE, bare, documented
 from .grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -101,7 +101,15 @@ class SandboxAuthorizationServer(AuthorizationServer):
     def get_authorization_grant(self, request: OAuth2Request) -> Any:
         # RFC 6749 §4.1.2.1: the client and redirect URI are checked before any answer could redirect.
         validate_authorization_client(request, self.sandbox.registry)
-        return super().get_authorization_grant(request)
+        try:
+            return super().get_authorization_grant(request)
+        except UnsupportedResponseTypeError as error:
+            # Authlib's description is the bare response type; say what is refused and what is offered instead.
+            error.description = documented(
+                UNSUPPORTED_RESPONSE_TYPE.format(response_type=bare(request.payload.response_type or "")),
+                "The supported response types are code and code id_token; the implicit flow is not offered.",
+            )
+            raise
 
     def handle_error_response(self, request: OAuth2Request | None, error: OAuth2Error) -> Response:
         if error.redirect_uri and request is not None:

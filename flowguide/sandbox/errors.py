@@ -24,6 +24,8 @@ UNAUTHORIZED_GRANT_TYPE = "The client is not authorized to use this grant type"
 CLIENT_CREDENTIALS_INVALID = "Client credentials are invalid or missing"
 INVALID_SCOPE = "Invalid scope: {scope}"
 UNSUPPORTED_GRANT_TYPE = "Unsupported grant type: {grant_type}"
+# Not in either table: the same shape as the grant type message, for the authorize endpoint.
+UNSUPPORTED_RESPONSE_TYPE = "Unsupported response type: {response_type}"
 MISSING_CLIENT_ID = "Missing client_id"
 MISSING_CLIENT_SECRET = "Missing client_secret"
 
