@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from joserfc.jwk import RSAKey
 
+from .reference_tokens import ReferenceTokenStore
 from .registry import RegistryFile, default_registry
 from .state import Clock, SandboxState
 
@@ -39,6 +40,7 @@ class Sandbox:
         self.clock = Clock()
         self.registry = registry or default_registry()
         self.state = SandboxState(self.registry, self.clock)
+        self.reference_tokens = ReferenceTokenStore(self)
         # The product's kids are 32 upper-case hex digits (auth/tokens/access-tokens.md).
         self.kid = secrets.token_hex(16).upper()
         self.signing_key = RSAKey.generate_key(2048, parameters={"kid": self.kid, "use": "sig", "alg": "RS256"})

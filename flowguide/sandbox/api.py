@@ -22,6 +22,8 @@ from flask import Flask, Response, jsonify, request
 from joserfc import jwt
 from joserfc.errors import JoseError
 
+from .reference_routes import reference_access
+
 if TYPE_CHECKING:
     from . import Sandbox
 
@@ -206,7 +208,9 @@ def register_api(app: Flask, sandbox: Sandbox) -> None:
 
     def require(scope: str) -> VerifiedAccessToken | Response:
         try:
-            return protector.acquire_token([scope])
+            # A reference token (enrt_...) is looked up in the store; any other token is a JWT.
+            reference = reference_access(sandbox, scope)
+            return VerifiedAccessToken(claims=reference) if reference else protector.acquire_token([scope])
         except OAuth2Error as error:
             return _error_response(error)
 

@@ -68,6 +68,14 @@ class ClientType(StrEnum):
     CONFIDENTIAL = "Confidential"
 
 
+class AccessTokensPolicy(StrEnum):
+    """Who may issue reference tokens (PAT, SAT) for an application (auth/tokens/reference-access-tokens.md)."""
+
+    NONE = "None"
+    AUTHENTICATED_USERS = "AuthenticatedUsers"
+    ADMINISTRATORS_ONLY = "AdministratorsOnly"
+
+
 class TrustedApplication(Model):
     """One Trusted Application record, in the product's field names."""
 
@@ -83,6 +91,8 @@ class TrustedApplication(Model):
     SystemUser: StrictStr | None = None
     Scope: StrictStr
     IsEnabled: StrictBool = True
+    # The documentation's default, and its most secure value: no reference tokens.
+    AccessTokens: AccessTokensPolicy = AccessTokensPolicy.NONE
 
     @field_validator("ImpersonateLoginUrl", "ImpersonateLogoutUrl")
     @classmethod

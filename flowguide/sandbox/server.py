@@ -16,6 +16,7 @@ from .api import register_api
 from .authorization_server import SandboxAuthorizationServer
 from .cors import register_cors
 from .limits import register_limits
+from .reference_routes import register_reference_tokens
 from .routes import SANDBOX_EXTENSION, SERVER_EXTENSION, identity
 
 if TYPE_CHECKING:
@@ -33,4 +34,5 @@ def create_app(sandbox: Sandbox) -> Flask:
     register_limits(app)
     app.register_blueprint(identity)
     register_api(app, sandbox)
+    register_reference_tokens(app)
     return app
