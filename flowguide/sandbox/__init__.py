@@ -32,14 +32,19 @@ SCOPES_SUPPORTED = default_registry().scope_names
 class Sandbox:
     """One sandbox identity service with its Domain API and all of its state."""
 
-    def __init__(self, base_url: str = IN_PROCESS_BASE_URL, registry: RegistryFile | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str = IN_PROCESS_BASE_URL,
+        registry: RegistryFile | None = None,
+        license_slots: int | None = None,
+    ) -> None:
         from .server import create_app
 
         self.base_url = base_url.rstrip("/")
         self.issuer = f"{self.base_url}/id"
         self.clock = Clock()
         self.registry = registry or default_registry()
-        self.state = SandboxState(self.registry, self.clock)
+        self.state = SandboxState(self.registry, self.clock, license_slots=license_slots)
         self.reference_tokens = ReferenceTokenStore(self)
         # The product's kids are 32 upper-case hex digits (auth/tokens/access-tokens.md).
         self.kid = secrets.token_hex(16).upper()

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from . import Sandbox
+from .registry import default_registry
 
 PROG = "python -m flowguide.sandbox"
 ISSUER_EXAMPLE = "https://sandbox.example.com/id"
@@ -81,7 +82,7 @@ def refusal(host: str, allow_remote: bool, issuer: str | None) -> str | None:
 
 
 def build_server(
-    host: str = "127.0.0.1", port: int = 8600, issuer: str | None = None
+    host: str = "127.0.0.1", port: int = 8600, issuer: str | None = None, license_slots: int | None = None
 ) -> tuple[Sandbox, BaseWSGIServer]:
     """A sandbox and a threaded WSGI server for it (port 0 picks a free one); call serve_forever()."""
     # The issuer names the bound port, so the server is made first and given the app afterwards.
@@ -91,7 +92,9 @@ def build_server(
     else:
         shown_host = f"[{host}]" if ":" in host else host
         base_url = f"http://{shown_host}:{server.server_port}"
-    sandbox = Sandbox(base_url=base_url)
+    registry = default_registry()
+    slots = license_slots if license_slots is not None else registry.sessions.standalone_license_slots
+    sandbox = Sandbox(base_url=base_url, registry=registry, license_slots=slots)
     server.app = sandbox.wsgi_app
     return sandbox, server
 
@@ -99,6 +102,12 @@ def build_server(
 def _port(value: str) -> int:
     if not value.isascii() or not value.isdigit() or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (0 to 65535)")
+    return int(value)
+
+
+def _license_slots(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of licence slots (1 to 10000)")
     return int(value)
 
 
@@ -116,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the issuer clients use when the sandbox is served behind a name, e.g. {ISSUER_EXAMPLE} "
         "(default: http://HOST:PORT/id; required with --host 0.0.0.0 or ::)",
     )
+    parser.add_argument(
+        "--license-slots",
+        type=_license_slots,
+        help="how many sessions may be open at once, each holding a licence slot "
+        f"(default: {default_registry().sessions.standalone_license_slots}, content/sandbox.yaml's "
+        "sessions.standalone_license_slots)",
+    )
     return parser
 
 
@@ -127,13 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Werkzeug itself answers an address it cannot bind with one line and exit code 1.
-    sandbox, server = build_server(args.host, args.port, args.issuer)
+    sandbox, server = build_server(args.host, args.port, args.issuer, args.license_slots)
     if not is_loopback(args.host):
         print(REMOTE_WARNING.format(host=args.host or "every interface"), file=sys.stderr, flush=True)
     print(
         f"Sandbox identity service on {args.host or '*'} port {server.server_port}, issuer {sandbox.issuer}", flush=True
     )
     print(f"Discovery: {sandbox.issuer}/.well-known/openid-configuration", flush=True)
+    slots = sandbox.state.sessions.slots
+    print(
+        f"Licence slots: {slots} (a session holds one from its first API call; --license-slots changes it)", flush=True
+    )
     print("Demo applications and users: see content/sandbox.yaml and the README. Ctrl+C stops.", flush=True)
     try:
         server.serve_forever()

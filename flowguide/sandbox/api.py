@@ -23,6 +23,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from .reference_routes import reference_access
+from .sessions import LicensesExhausted
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -152,6 +153,12 @@ def odata_error(status: int, code: str, message: str) -> Response:
     return response
 
 
+def license_refusal(sandbox: Sandbox) -> Response:
+    """No licence slot is free (auth/sessions/license-slot.md): the documentation's code, the sandbox's words."""
+    error = sandbox.registry.sessions.license_error
+    return odata_error(error.status, error.code, error.message)
+
+
 def _json_body() -> Any:
     """The request's JSON (None when it is not sent as JSON), or the API's 400 when it cannot be read."""
     if not request.is_json:
@@ -210,9 +217,15 @@ def register_api(app: Flask, sandbox: Sandbox) -> None:
         try:
             # A reference token (enrt_...) is looked up in the store; any other token is a JWT.
             reference = reference_access(sandbox, scope)
-            return VerifiedAccessToken(claims=reference) if reference else protector.acquire_token([scope])
+            token = VerifiedAccessToken(claims=reference) if reference else protector.acquire_token([scope])
         except OAuth2Error as error:
             return _error_response(error)
+        try:
+            # The first call with a token opens its session and takes a licence slot; later ones slide it.
+            sandbox.state.sessions.use(token.claims)
+        except LicensesExhausted:
+            return license_refusal(sandbox)
+        return token
 
     _register_metadata(app, require)
 

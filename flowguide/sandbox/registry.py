@@ -195,6 +195,24 @@ class CustomerRow(Model):
     City: StrictStr = ""
 
 
+class LicenseError(Model):
+    """What the API answers when no licence slot is free: the documentation's code, the sandbox's status and words."""
+
+    status: int = Field(ge=400, le=599)
+    code: StrictStr = Field(min_length=1)
+    message: StrictStr = Field(min_length=1)
+
+
+class SessionPolicy(Model):
+    """The instance's licence slots and session timers (auth/sessions/license-slot.md)."""
+
+    license_slots: int = Field(ge=1, le=10_000)
+    standalone_license_slots: int = Field(ge=1, le=10_000)
+    sliding_expiration: int = Field(gt=0)
+    service_absolute_expiration: int = Field(gt=0)
+    license_error: LicenseError
+
+
 class RegistryFile(Model):
     """content/sandbox.yaml."""
 
@@ -206,6 +224,7 @@ class RegistryFile(Model):
     system_users: tuple[SystemUser, ...] = ()
     customers: tuple[CustomerRow, ...] = ()
     demo_credentials: DemoCredentials = DemoCredentials()
+    sessions: SessionPolicy
 
     @field_validator("scopes")
     @classmethod

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from . import pages
 from .authorization_server import SandboxAuthorizationServer, StoredAuthorizationRequest
 from .models import SignIn
+from .sessions import sid_of_id_token_hint
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -141,8 +142,13 @@ def userinfo() -> Response:
 
 @identity.get("/connect/endsession")
 def end_session() -> Response:
+    sandbox = _sandbox()
+    # auth/sessions/session-revocation.md: signing out ends the sign-in's session and frees its licence slot.
+    sid = sid_of_id_token_hint(request.args.get("id_token_hint"), sandbox.signing_key)
+    if sid is not None:
+        sandbox.state.sessions.end_sign_in(sid)
     target = request.args.get("post_logout_redirect_uri")
-    applications = _sandbox().registry.trusted_applications
+    applications = sandbox.registry.trusted_applications
     if target and any(target in a.logout_redirect_uris for a in applications):
         state_param = request.args.get("state")
         location = target + (("&" if "?" in target else "?") + urlencode({"state": state_param}) if state_param else "")

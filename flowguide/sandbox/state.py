@@ -23,6 +23,7 @@ from .models import (
     SignIn,
 )
 from .registry import RegistryFile, SystemUser, TrustedApplication
+from .sessions import SessionTable
 from .stores import ExpiringStore
 
 __all__ = [
@@ -107,6 +108,9 @@ class SandboxState:
     refresh_tokens: ExpiringStore[RefreshTokenRecord] = field(init=False)
     customers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     added_rows: deque[tuple[str, dict[str, Any]]] = field(default_factory=deque)
+    # The instance's licence slots (content/sandbox.yaml's count unless the standalone sandbox was given one).
+    license_slots: int | None = None
+    sessions: SessionTable = field(init=False)
 
     def __post_init__(self) -> None:
         clock, lock = self.clock, self.lock
@@ -114,6 +118,7 @@ class SandboxState:
         self.codes = ExpiringStore(MAX_CODES, _code_kept_until, clock, lock)
         self.access_tokens = ExpiringStore(MAX_ACCESS_TOKENS, _access_token_kept_until, clock, lock)
         self.refresh_tokens = ExpiringStore(MAX_REFRESH_TOKENS, _refresh_token_kept_until, clock, lock)
+        self.sessions = SessionTable(self.registry.sessions, clock, lock, self.license_slots)
         for row in self.registry.customers:
             self.customers.setdefault(row.owner, []).append(row.model_dump(exclude={"owner"}))
 
