@@ -111,7 +111,7 @@ def test_warnings_follow_the_answers() -> None:
 def test_unanswered_detail_questions_are_assumed_and_said_so() -> None:
     rec = recommend({"signin": "yes", "unattended": "yes", "client": "web"})
     assert rec.flow == "hybrid"
-    assert set(rec.assumed) == {"users", "user_writes", "long_sessions", "service_writes"}
+    assert set(rec.assumed) == {"users", "user_writes", "long_sessions", "service_writes", "service_oauth"}
     assumed = [r for r in rec.reasons if r.assumed]
     assert {r.question for r in assumed} == set(rec.assumed)
     assert rec.registrations[0]["ImpersonateAsCommunityUserAllowed"] == "false"
