@@ -62,9 +62,20 @@ UNCONFIGURED_SCOPES = ("openid", "profile", "offline_access")
 # --- answers --------------------------------------------------------------------------------------
 
 
-def is_asked(question: Question, answers: Mapping[str, str]) -> bool:
-    """A question is asked when every answer it depends on was given as it requires."""
-    return all(answers.get(k) == v for k, v in question.ask_when.items())
+def is_asked(question: Question, answers: Mapping[str, str], content: GuideContent | None = None) -> bool:
+    """A question is asked when every answer it depends on is as it requires; an optional one not answered yet
+    counts with its default, while it is asked itself."""
+    content = content or guide_content()
+
+    def answer(question_id: str) -> str | None:
+        if question_id in answers:
+            return answers[question_id]
+        depends_on = content.question(question_id)
+        if depends_on is None or depends_on.required or not is_asked(depends_on, answers, content):
+            return None
+        return depends_on.default
+
+    return all(answer(k) == v for k, v in question.ask_when.items())
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ def parse_answers(raw: Mapping[str, object], content: GuideContent | None = None
         answers[question.id] = value
     # Answers to questions that the other answers make irrelevant are dropped, in question order.
     for question in content.questions:
-        if question.id in answers and not is_asked(question, answers):
+        if question.id in answers and not is_asked(question, answers, content):
             condition = " and ".join(f"{k}={v}" for k, v in question.ask_when.items())
             notices.append(f"Ignored {question.id}={answers.pop(question.id)}: it is asked only when {condition}.")
     return ParsedAnswers(answers, tuple(notices))
@@ -166,7 +177,9 @@ def unanswered(
     """The ids of required (or optional) questions that are asked, given these answers, and not yet answered."""
     content = content or guide_content()
     return tuple(
-        q.id for q in content.questions if q.required == required and is_asked(q, answers) and q.id not in answers
+        q.id
+        for q in content.questions
+        if q.required == required and is_asked(q, answers, content) and q.id not in answers
     )
 
 
@@ -194,7 +207,9 @@ def recommend(answers: Mapping[str, str], content: GuideContent | None = None) -
         given_reasons = tuple(r for r in reasons if not r.assumed)
         return Recommendation(None, "", "", (), given_reasons, missing=missing, answers=given)
 
-    outcome = content.outcomes[flow]
+    # An answer may name another outcome for this flow (sign-in only is Authorization Code with no API).
+    outcome_id = next((o.outcome[flow] for _q, o in chosen if flow in o.outcome), flow)
+    outcome = content.outcomes[outcome_id]  # type: ignore[index]
     registrations = tuple(_registration(content, part, chosen) for part in FLOW_PARTS[flow])
     return Recommendation(
         flow,
@@ -220,7 +235,10 @@ def _registration(content: GuideContent, part_id: PartId, chosen: list[tuple[Que
             values[name], why[name] = fv.value, fv.why
         scopes += [s for s in option.scopes.get(part_id, ()) if s not in scopes]
         requested += [s for s in option.request_scopes.get(part_id, ()) if s not in requested]
-    values["Scope"] = " ".join(scopes)
+    identity_only = any(part_id in option.identity_only for _question, option in chosen)
+    # Sign-in only: no API scope registered or requested, and the record says so with an empty Scope.
+    values["Scope"] = "" if identity_only else " ".join(scopes)
+    scopes = [] if identity_only else scopes
     if values.get("ClientType") == "Public":
         # A public client can keep no secret and may not act as a System User.
         for name in PUBLIC_CLIENT_FORBIDDEN:
@@ -231,7 +249,7 @@ def _registration(content: GuideContent, part_id: PartId, chosen: list[tuple[Que
         # Client Credentials never gets the user-only scopes.
         requested = [s for s in requested if s not in UNCONFIGURED_SCOPES]
     requested = [s for s in requested if s not in scopes] + scopes
-    values = {k: values[k] for k in sorted(values, key=_field_rank) if values[k] != ""}
+    values = {k: values[k] for k in sorted(values, key=_field_rank) if values[k] != "" or k == "Scope"}
     return Registration(part_id, part.title, part.flow, values, {k: why[k] for k in values}, " ".join(requested))
 
 

@@ -33,6 +33,10 @@ class Option(Model):
     scopes: dict[PartId, tuple[StrictStr, ...]] = {}
     request_scopes: dict[PartId, tuple[StrictStr, ...]] = {}
     warnings: tuple[StrictStr, ...] = ()
+    # The part only learns who signed in (sign-in only): no API scope in its record, none requested.
+    identity_only: tuple[PartId, ...] = ()
+    # This answer names another outcome for a flow (its title, summary, docs); the flow itself stays.
+    outcome: dict[Flow, StrictStr] = {}
 
 
 class Question(Model):
@@ -83,7 +87,7 @@ class GuideContent(Model):
     intro: StrictStr
     questions: tuple[Question, ...] = Field(min_length=1)
     parts: dict[PartId, Part]
-    outcomes: dict[Literal["authorization_code", "client_credentials", "hybrid", "nowhere"], Outcome]
+    outcomes: dict[Literal["authorization_code", "client_credentials", "hybrid", "sign_in_only", "nowhere"], Outcome]
     warnings: tuple[Warning, ...] = ()
 
     @model_validator(mode="after")
@@ -113,6 +117,9 @@ class GuideContent(Model):
                 unknown = set(option.warnings) - warning_ids
                 if unknown:
                     raise ValueError(f"option {question.id}={option.id} names unknown warnings {sorted(unknown)}")
+                missing = set(option.outcome.values()) - set(self.outcomes)
+                if missing:
+                    raise ValueError(f"option {question.id}={option.id} names unknown outcomes {sorted(missing)}")
 
     def _unknown_condition(self, conditions: dict[str, str]) -> tuple[str, str] | None:
         """The first ``question=option`` condition that names no question or no option of it."""

@@ -233,7 +233,9 @@ def _part_title(rec: Recommendation, part: str) -> str:
 
 
 def _registration_block(n: int, count: int, registration: Registration) -> str:
-    rows = [(_code(k), _code(v), _text(registration.why.get(k, ""))) for k, v in registration.items()]
+    rows = [
+        (_code(k), _code(v) if v else "*(empty)*", _text(registration.why.get(k, ""))) for k, v in registration.items()
+    ]
     settings = "\n".join("    " + line for line in registration.as_settings().splitlines())
     return (
         f"### {n} of {count}: {_text(registration.title)} ({_text(flows()[registration.flow].title)})\n\n"

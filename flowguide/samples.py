@@ -32,6 +32,7 @@ PLACEHOLDERS = ("issuer", "client_id", "redirect_uri", "scope")
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9._~:/?#@!&()*+,;=%\- ]*$")
 MIME = {".py": "text/x-python", ".mjs": "text/javascript", ".sh": "text/x-sh", ".html": "text/html"}
 Kind = Literal["service", "web", "spa", "native", "cli"]
+Purpose = Literal["data", "identity"]
 CLIENT_LIBRARIES = DocLink(page="auth/client-libraries.md", title="Client libraries")
 
 
@@ -51,6 +52,7 @@ class SampleTemplate(Model):
     language: StrictStr
     template: StrictStr = Field(pattern=r"^[a-z][a-z0-9_]*\.(py|mjs|sh|html)$")
     run: StrictStr
+    purpose: Purpose = "data"  # identity: a sign-in-only program (the guide's purpose=identity), no API call
 
     @model_validator(mode="after")
     def _template_is_there(self) -> SampleTemplate:
@@ -65,6 +67,7 @@ class SampleTemplate(Model):
 
 class KindNotes(Model):
     note: StrictStr = ""  # shown instead of code when a kind has no sample
+    identity_note: StrictStr = ""  # the same, for sign-in only
     docs: tuple[DocLink, ...] = ()
 
 
@@ -89,8 +92,15 @@ class SamplesFile(Model):
         for kind in get_args(Kind):
             if kind not in self.kinds:
                 raise ValueError(f"kinds has no entry for {kind!r}")
-            if not self.kinds[kind].note and not any(s.kind == kind for s in self.samples):
-                raise ValueError(f"kind {kind!r} has neither a sample nor a note saying why not")
+            for purpose, note in (("data", self.kinds[kind].note), ("identity", self.kinds[kind].identity_note)):
+                if (
+                    kind != "service"
+                    and not note
+                    and not any(s.kind == kind and s.purpose == purpose for s in self.samples)
+                ):
+                    raise ValueError(f"kind {kind!r} has neither a {purpose} sample nor a note saying why not")
+            if not self.kinds["service"].note and not any(s.kind == "service" for s in self.samples):
+                raise ValueError("kind 'service' has neither a sample nor a note saying why not")
         return self
 
 
@@ -165,8 +175,8 @@ def render(template: str, values: SampleValues) -> str:
     return PLACEHOLDER.sub(lambda m: filled[m.group(1)], template)
 
 
-def samples_for(kind: Kind, values: SampleValues) -> tuple[Sample, ...]:
-    """Every program for one kind of client, filled with these values."""
+def samples_for(kind: Kind, values: SampleValues, purpose: Purpose = "data") -> tuple[Sample, ...]:
+    """Every program for one kind of client and purpose, filled with these values."""
     return tuple(
         Sample(
             t.id,
@@ -179,8 +189,13 @@ def samples_for(kind: Kind, values: SampleValues) -> tuple[Sample, ...]:
             render(_template_text(t.template), values),
         )
         for t in samples_content().samples
-        if t.kind == kind
+        if t.kind == kind and t.purpose == purpose
     )
+
+
+def part_purpose(registration: Registration, answers: dict[str, str]) -> Purpose:
+    """Whether the part works with data or only signs people in (the guide's ``purpose``, for the sign-in part)."""
+    return "identity" if registration.part == "interactive" and answers.get("purpose") == "identity" else "data"
 
 
 ValuesFor = Callable[[Registration, Kind], SampleValues]
@@ -195,9 +210,11 @@ def recommendation_code(
     for registration in rec.registrations:
         kind = client_kind(registration, rec.answers)
         values = values_for(registration, kind) if values_for else sample_values(registration, issuer)
+        purpose = part_purpose(registration, rec.answers)
         notes = content.kinds[kind]
+        note = notes.identity_note if purpose == "identity" else notes.note
         elsewhere = tuple(e for e in content.elsewhere if kind in e.kinds)
-        out.append(PartCode(registration, kind, samples_for(kind, values), notes.note, notes.docs, elsewhere))
+        out.append(PartCode(registration, kind, samples_for(kind, values, purpose), note, notes.docs, elsewhere))
     return tuple(out)
 
 

@@ -75,7 +75,13 @@ def test_every_complete_answer_set_obeys_the_products_rules() -> None:
         assert len(set(uris)) == len(uris), "each part is its own Trusted Application"
         for registration in rec.registrations:
             scopes = registration["Scope"].split()
-            assert scopes[0] == "read" and set(scopes) <= {"read", "update"}
+            if registration.part == "interactive" and answers["purpose"] == "identity":
+                # Sign-in only: no API scope registered or asked for, just who signed in.
+                assert scopes == [] and registration.request_scope == "openid profile"
+                assert "user_writes" not in answers and "long_sessions" not in answers
+                assert (rec.title == CONTENT.outcomes["sign_in_only"].title) == (rec.flow == "authorization_code")
+            else:
+                assert scopes[0] == "read" and set(scopes) <= {"read", "update"}
             if registration["ClientType"] == "Public":
                 assert "ApplicationSecretHash" not in registration and "SystemUser" not in registration
                 assert registration["SystemUserAllowed"] == "false"
@@ -89,8 +95,8 @@ def test_every_complete_answer_set_obeys_the_products_rules() -> None:
             else:
                 assert registration["SystemUserAllowed"] == "false" and "SystemUser" not in registration
                 assert registration["ImpersonateLoginUrl"]
-                assert ("update" in scopes) == (answers["user_writes"] == "yes")
-                assert ("offline_access" in registration.request_scope) == (answers["long_sessions"] == "yes")
+                assert ("update" in scopes) == (answers.get("user_writes") == "yes")
+                assert ("offline_access" in registration.request_scope) == (answers.get("long_sessions") == "yes")
                 public = answers["client"] in {"spa", "native", "cli"}
                 assert registration["ClientType"] == ("Public" if public else "Confidential")
             assert set(registration.why) == set(registration), "every field says why it has its value"
@@ -111,7 +117,7 @@ def test_warnings_follow_the_answers() -> None:
 def test_unanswered_detail_questions_are_assumed_and_said_so() -> None:
     rec = recommend({"signin": "yes", "unattended": "yes", "client": "web"})
     assert rec.flow == "hybrid"
-    assert set(rec.assumed) == {"users", "user_writes", "long_sessions", "service_writes", "service_oauth"}
+    assert set(rec.assumed) == {"purpose", "users", "user_writes", "long_sessions", "service_writes", "service_oauth"}
     assumed = [r for r in rec.reasons if r.assumed]
     assert {r.question for r in assumed} == set(rec.assumed)
     assert rec.registrations[0]["ImpersonateAsCommunityUserAllowed"] == "false"

@@ -76,7 +76,8 @@ def _ids(samples: list[Sample]) -> list[str]:
 
 
 SERVICE = generated("service")
-WEB = generated("web")
+WEB = [s for s in generated("web") if s.id != "python_sign_in_only"]
+SIGN_IN_ONLY = [s for s in generated("web") if s.id == "python_sign_in_only"]
 
 
 def test_the_walk_finds_every_platform() -> None:
@@ -88,6 +89,7 @@ def test_the_walk_finds_every_platform() -> None:
     assert {s.id for s in WEB} == {"python_web_app", "node_web_app"}
     assert len(SERVICE) == 3 * 2  # read, read update
     assert len(WEB) == 2 * 4  # with or without update, with or without offline_access
+    assert len(SIGN_IN_ONLY) == 1  # openid profile, whatever else was answered
 
 
 def _command(sample: Sample, folder: Path, node_modules: Path | None) -> list[str]:
@@ -176,3 +178,21 @@ def test_web_program_signs_david_in_and_reads_his_customers(sample: Sample, web_
     assert result.status_code == 200, f"{result.text[:1000]} {log[-2000:]}"
     assert result.json()["status"] == 200
     assert [row["Number"] for row in result.json()["customers"]["value"]] == DAVID_CUSTOMERS
+
+
+@pytest.mark.parametrize("sample", SIGN_IN_ONLY, ids=_ids(SIGN_IN_ONLY))
+def test_sign_in_only_program_learns_who_david_is_and_calls_no_api(
+    sample: Sample, web_app: str, standalone_sandbox: StandaloneSandbox, tmp_path: Path
+) -> None:
+    assert "/api/" not in sample.code and "openid profile" in sample.code
+    with httpx.Client(timeout=15) as person:
+        start = person.get(f"{web_app}/", follow_redirects=True)
+        assert "scope=openid+profile&" in str(start.url) or "scope=openid%20profile&" in str(start.url)
+        back = sign_in(person, start, *DAVID)
+        assert back.is_redirect and back.headers["location"].startswith(WEB_PORTAL.redirect_uri or "")
+        result = person.get(back.headers["location"])
+    log = (tmp_path / "server.log").read_text(errors="replace")
+    assert result.status_code == 200, f"{result.text[:1000]} {log[-2000:]}"
+    body = result.json()
+    assert body["signed_in"] == {"iss": standalone_sandbox.issuer, "sub": DAVID[0], "name": "David"}
+    assert body["email"] == "david@example.com" and isinstance(body["auth_time"], int)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from flowguide import sign_in_only
 from flowguide.content import brand, flows
 from flowguide.diagrams import load_spec
 from flowguide.guide import (
@@ -82,7 +83,10 @@ recommendation: Recommendation = recommend(answers)
 
 def registration_list(registration: Registration) -> str:
     """Each field with its value and why, as a list that wraps in a narrow column."""
-    return "\n".join(f"- `{k}` = **{v}**  \n  {registration.why.get(k, '')}" for k, v in registration.items())
+    return "\n".join(
+        f"- `{k}` = {f'**{v}**' if v else '*(empty)*'}  \n  {registration.why.get(k, '')}"
+        for k, v in registration.items()
+    )
 
 
 def show_recommendation(rec: Recommendation) -> None:
@@ -165,7 +169,8 @@ if recommendation.complete:
     st.markdown("## The flow, step by step")
     for flow in [r.flow for r in recommendation.registrations]:
         st.markdown(f"### {load_spec(flow).title}")
-        ui.diagram_view(flow, key=f"guide_{flow}", **ui.recommended_diagram(recommendation))
+        shown = sign_in_only.diagram_options(recommendation, flow, ui.recommended_diagram(recommendation))
+        ui.diagram_view(flow, key=f"guide_{flow}", **shown)
 
 st.divider()
 not_offered_view.show_all(about)
