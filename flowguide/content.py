@@ -267,6 +267,7 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("content/review.yaml", "flowguide.review:ReviewContent"),
     ("content/samples/*.yaml", "flowguide.samples:SamplesFile"),
     ("content/not_offered.yaml", "flowguide.not_offered:NotOfferedFile"),
+    ("content/reference_tokens.yaml", "flowguide.reference_tokens:ReferenceTokensFile"),
     ("diagrams/*.yaml", "flowguide.diagrams:DiagramSpec"),
 )
 

@@ -30,7 +30,9 @@ SENSITIVE_FIELDS = frozenset(
     }
 )
 # Headers whose value is (or carries) a credential.
-SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+# auth/tokens/reference-access-tokens.md: a reference token may come as an API key header instead of Authorization.
+API_KEY_HEADERS = frozenset({"x-api-key", "api-key"})
+SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"}) | API_KEY_HEADERS
 MASK = "…(masked)"
 # Long values keep a short prefix so a reader can tell two tokens apart; short ones keep nothing.
 PREFIX_LENGTH = 8
@@ -109,6 +111,8 @@ def header_secrets(name: str, value: str) -> set[str]:
             if secret:
                 found.add(secret)
         return found
+    if lowered in API_KEY_HEADERS:
+        return {value.strip()}
     if lowered == "cookie":
         return {v for _, _, v in (c.strip().partition("=") for c in value.split(";")) if v}
     if lowered == "set-cookie":
@@ -187,6 +191,8 @@ class Masker:
         if lowered in ("authorization", "proxy-authorization"):
             scheme, _, credentials = value.partition(" ")
             return f"{scheme} {mask(credentials.strip())}" if credentials else mask(value)
+        if lowered in API_KEY_HEADERS:
+            return mask(value.strip())
         if lowered == "cookie":
             cookies = (c.strip().partition("=") for c in value.split(";"))
             return "; ".join(f"{k}={mask(v) if v else v}" for k, _, v in cookies)
@@ -207,6 +213,7 @@ class Masker:
 
 __all__ = [
     "JWT_PATTERN",
+    "API_KEY_HEADERS",
     "MASK",
     "SENSITIVE_FIELDS",
     "SENSITIVE_HEADERS",

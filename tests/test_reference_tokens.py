@@ -184,3 +184,15 @@ def test_the_issued_value_is_not_logged_or_shown_again(http: httpx.Client, sb: S
     ]
     assert all(issued["token"] not in p.text for p in pages)
     assert all(issued["id"] in p.text for p in pages)
+
+
+@pytest.mark.parametrize("header", ["X-Api-Key", "Api-Key", "X-API-KEY", "Authorization"])
+def test_the_transcript_masks_the_value_wherever_it_goes(http: httpx.Client, sb: Sandbox, header: str) -> None:
+    from flowguide.transcript import send_and_record
+
+    issued = pat(http, sb).json()["token"]
+    sent = f"Bearer {issued}" if header == "Authorization" else issued
+    _, exchange = send_and_record(http, http.build_request("GET", CUSTOMERS, headers={header: sent}), actor="script")
+    assert issued in exchange.secrets()
+    for shown in (exchange.render_http(), exchange.to_curl(), exchange.to_curl(multiline=True)):
+        assert issued not in shown and issued[:8] + "…(masked)" in shown

@@ -15,7 +15,9 @@ from flowguide.content import brand
 from flowguide.pages import ui
 from flowguide.pages.inert import md_text
 from flowguide.pages.jwt_view import jwt_view
+from flowguide.pages.reference_view import reference_view, sample_reference_token
 from flowguide.pages.session import get_sandbox
+from flowguide.reference_tokens import inspect_reference
 from flowguide.tokens import Verification, verify
 
 # Query parameters that would carry a token; they are dropped unread.
@@ -56,6 +58,12 @@ def _use_sample() -> None:
         st.session_state["tokens_sample_error"] = f"The sandbox refused the sample request ({error})."
 
 
+def _use_sample_reference() -> None:
+    value, problem = sample_reference_token(get_sandbox())
+    st.session_state[CURRENT] = value
+    st.session_state["tokens_sample_error"] = problem
+
+
 def _forget() -> None:
     st.session_state.pop(CURRENT, None)
 
@@ -83,6 +91,7 @@ for name in dropped:
 st.title("Token inspector")
 st.markdown(
     f"Paste an access token or ID token from {brand().name} Identity (or any JWT) to see what is inside, "
+    "or a reference token (enrt_…) to see what it is, "
     "what each claim means, and whether it is genuine. The token stays in this browser session on the "
     "server: it is never put in a URL, a log or a file."
 )
@@ -112,6 +121,12 @@ with paste_col:
             on_click=_use_sample,
             help=f"Runs Client Credentials as {SAMPLE_CLIENT_ID} against this session's sandbox.",
         )
+        st.button(
+            "Use a sample reference token (PAT)",
+            icon=":material/key:",
+            on_click=_use_sample_reference,
+            help="Issues a personal access token for com.example/report-script as david on this session's sandbox.",
+        )
         st.button("Forget the token", icon=":material/delete:", on_click=_forget)
     if error := st.session_state.get("tokens_sample_error"):
         st.error(error)
@@ -140,7 +155,12 @@ with options_col:
     audience = st.text_input("Expected audience (optional)", key="tokens_audience", placeholder="DomainAPI").strip()
 
 token = st.session_state.get(CURRENT)
-if token is not None:
+reference = inspect_reference(token) if token is not None else None
+if reference is not None:
+    # An enrt_ value is opaque by design: explained, and looked up in this session's sandbox, never decoded.
+    st.divider()
+    reference_view(reference, get_sandbox(), key="tokens_reference")
+elif token is not None:
     st.divider()
     verification: Verification | None = None
     now = time.time()
