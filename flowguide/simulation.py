@@ -31,6 +31,7 @@ from flowguide.client import (
     unverified_claims,
 )
 from flowguide.pkce import S256_FORMULA
+from flowguide.sandbox.sessions import NEW_RUN
 from flowguide.text import shown
 from flowguide.tokens import Check
 from flowguide.transcript import Exchange, secret_values, send_and_record
@@ -173,6 +174,8 @@ class Simulation:
 
     def __post_init__(self) -> None:
         self.app = app_for(self.flow, self.client_id, self.mistake)
+        # Each run starts with every licence slot free, as after a restart: an earlier run's sessions do not count.
+        self.sandbox.state.sessions.end_all(NEW_RUN)
         self.run = FlowRun.for_sandbox(self.sandbox, self.flow, mistake=self.mistake, app=self.app)
 
     # --- where the visitor is -------------------------------------------------------------------

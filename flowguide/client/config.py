@@ -95,6 +95,11 @@ def mistake_flows() -> dict[str, str]:
     return {m.id: m.flow for m in content.mistakes().values()}
 
 
+def demo_license_slots() -> int:
+    """The licence slots of the simulator's demo instance (content/sandbox.yaml)."""
+    return default_registry().sessions.license_slots
+
+
 @cache
 def mistake_apps() -> dict[str, ClientConfig]:
     """Mistakes whose wrong move is made by another application than the flow's default."""

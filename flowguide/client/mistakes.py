@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flowguide.client.config import demo_user
+from flowguide.client.config import demo_license_slots, demo_user
 from flowguide.client.requests import password_form
 from flowguide.pkce import make_code_verifier, make_state
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from flowguide.client.results import StepResult
     from flowguide.client.run import FlowRun
 
+# How many calls the token-per-call service makes at most: far more than the demo instance's slots.
+TOKEN_PER_CALL_CALLS = 10
 # How long "the nightly job" waits after the person signed in, for the forwarded-token mistake.
 NIGHTLY_JOB_DELAY = 8 * 3600
 
@@ -54,6 +56,10 @@ class Mistake:
 
     def service_token(self, run: FlowRun, r: StepResult) -> bool:
         """True when the mistake got the service its token some other way than Client Credentials."""
+        return False
+
+    def calls_api(self, run: FlowRun, r: StepResult) -> bool:
+        """True when the mistake made the step's API calls itself (sessions and licences)."""
         return False
 
 
@@ -137,6 +143,26 @@ class ForwardedUserToken(Mistake):
         return NIGHTLY_JOB_DELAY if service else 0
 
 
+class TokenPerCall(Mistake):
+    def calls_api(self, run: FlowRun, r: StepResult) -> bool:
+        # A fresh token before every call: each one's first call opens another session and takes a slot.
+        from flowguide.client import session_moves
+
+        session_moves.token_per_call(run, r, TOKEN_PER_CALL_CALLS)
+        return True
+
+
+class LicencesInUse(Mistake):
+    def calls_api(self, run: FlowRun, r: StepResult) -> bool:
+        # Other connections hold every slot before David's first call, so his valid token opens no session.
+        from flowguide.client import back_channel, session_moves
+
+        session_moves.occupy_every_slot(run, r, demo_license_slots())
+        if not r.error:
+            back_channel.call_api(run, r, run.auth.tokens.access_token, back_channel.actor_of(run.app))
+        return True
+
+
 NO_MISTAKE = Mistake()
 # Keyed by the ids of content/mistakes.yaml; a test checks the two name the same mistakes.
 MISTAKES: dict[str, Mistake] = {
@@ -154,4 +180,6 @@ MISTAKES: dict[str, Mistake] = {
     "password_grant": PasswordGrant(),
     "rotated_refresh_token": RotatedRefreshToken(),
     "forwarded_user_token": ForwardedUserToken(),
+    "token_per_call": TokenPerCall(),
+    "licences_in_use": LicencesInUse(),
 }

@@ -45,5 +45,8 @@ def error_of(exchange: Exchange) -> StepError | None:
     body = exchange.response_json()
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         return StepError(body["error"], str(body.get("error_description", "")), exchange.status)
+    # The API's own errors (OData JSON format §21), e.g. MaximumLicenseCountExceeded: {"error": {"code", "message"}}.
+    if isinstance(body, dict) and isinstance(body.get("error"), dict) and isinstance(body["error"].get("code"), str):
+        return StepError(body["error"]["code"], str(body["error"].get("message", "")), exchange.status)
     found = _from_challenge(exchange) or _from_page(exchange)
     return found or StepError(f"http_{exchange.status}", exchange.reason, exchange.status)

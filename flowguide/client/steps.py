@@ -59,7 +59,7 @@ def _validate_user(run: FlowRun, r: StepResult) -> None:
 
 
 def _user_api_call(run: FlowRun, r: StepResult) -> None:
-    if run.wait(r, run.mistake.wait_before_api_call(run, service=False)):
+    if run.wait(r, run.mistake.wait_before_api_call(run, service=False)) and not run.mistake.calls_api(run, r):
         back.call_api(run, r, run.auth.tokens.access_token, back.actor_of(run.app))
 
 
@@ -72,7 +72,8 @@ def _validate_service(run: FlowRun, r: StepResult) -> None:
 
 
 def _service_api_call(run: FlowRun, r: StepResult) -> None:
-    back.call_api(run, r, run.service_tokens.access_token, "service")
+    if not run.mistake.calls_api(run, r):
+        back.call_api(run, r, run.service_tokens.access_token, "service")
 
 
 def _initial_tokens(run: FlowRun, r: StepResult) -> None:

@@ -27,6 +27,7 @@ __all__ = ["LicensesExhausted", "Session", "SessionTable", "session_key"]
 # Ended sessions the simulator can still show (why and when each slot was freed); older ones are dropped.
 ENDED_KEPT = 50
 IDLE, ABSOLUTE, SIGNED_OUT = "20 minutes without an API call", "its one hour as a service", "the user signed out"
+NEW_RUN = "a new run started in the simulator"
 
 
 class Clock(Protocol):
@@ -154,6 +155,14 @@ class SessionTable:
             if session is not None:
                 self._end(session, self._clock.now(), because)
             return session
+
+    def end_all(self, because: str) -> None:
+        """Every session ends at once, as at a server restart (session-revocation.md): every slot is free."""
+        with self._lock:
+            now = self._clock.now()
+            self._close_expired(now)
+            for session in list(self._open.values()):
+                self._end(session, now, because)
 
     def open_sessions(self) -> list[Session]:
         """The sessions open now, oldest first (each holds one licence slot)."""

@@ -1,0 +1,97 @@
+"""The simulator's session and licence panel: the sessions the tokens opened, the slots they hold, the clock.
+
+``session_panel(sim)`` draws it beside the tokens (after the clock panel); it reads the sandbox's session
+table through ``flowguide.session_status``, so it moves when the clock moves. What it shows is the
+product's behaviour (auth/sessions/*.md): a token takes a slot on its first API call, the session slides
+20 minutes, a service's session ends an hour after it opened, and a valid token is refused when no
+slot is free.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from flowguide.content import docs_url
+from flowguide.pages.inert import md_literal, md_text
+from flowguide.session_status import LicenceStatus, SessionLine, TokenLine, clock_time, held_tokens, licence_status
+from flowguide.simulation import Simulation
+from flowguide.tokens import duration
+
+TWENTY_MINUTES = 20 * 60
+DOC_PAGE = "auth/sessions/token-session-relationship.md"
+HYBRID_NOTE = (
+    "In a hybrid, community users who use the app through this backend take no licence of their own: they work "
+    "through the service's one System User session."
+)
+
+
+def _timers(line: SessionLine) -> str:
+    calls = "1 call" if line.calls == 1 else f"{line.calls} calls"
+    text = (
+        f"opened {clock_time(line.opened_at)}, last call {clock_time(line.last_call_at)} ({calls}); "
+        f"closes at **{clock_time(line.closes_at)}** unless called again (20 minutes after the last call)"
+    )
+    if line.hard_end is not None:
+        text += f", at the latest **{clock_time(line.hard_end)}** (a service's session lasts one hour)"
+    return text
+
+
+def _session_words(line: SessionLine) -> str:
+    return f"{md_literal(line.label)} as {md_text(line.who)}: {_timers(line)}"
+
+
+def _token_words(token: TokenLine, full: bool) -> str:
+    holder = f"**{md_text(token.holder)}**"
+    if token.session is not None:
+        return f"{holder} → {_session_words(token.session)}."
+    if full:
+        return f"{holder}: no session, and none can open: every licence slot is held. The token itself is valid."
+    return f"{holder}: no session yet. Its next API call opens one and takes a licence slot."
+
+
+def _other_words(line: SessionLine) -> str:
+    whose = "an earlier token of this same application" if line.same_app else md_literal(line.client_id)
+    return f"- {_session_words(line)}; opened by {whose}."
+
+
+def _status_lines(status: LicenceStatus) -> list[str]:
+    lines = [_token_words(t, status.full) for t in status.tokens]
+    if not status.tokens:
+        lines.append("No access token yet: getting one takes no licence; its first API call will.")
+    if status.others:
+        lines.append(
+            "**Other open sessions, each holding a slot**\n" + "\n".join(_other_words(o) for o in status.others)
+        )
+    if status.ended:
+        ended = (
+            f"- {md_literal(e.label)} ({md_text(e.who)}) ended {clock_time(e.ended_at)}: {e.because}."
+            for e in status.ended
+        )
+        lines.append("**Ended, slot freed**\n" + "\n".join(ended))
+    return lines
+
+
+def session_panel(sim: Simulation) -> None:
+    """The session and licence of the tokens the run holds, at the sandbox's time now."""
+    status = licence_status(sim.sandbox, held_tokens(sim), sim.app.client_id)
+    with st.container(border=True, key="sim_sessions"):
+        st.markdown("**Session and licence**")
+        taken = " · all taken" if status.full else ""
+        text = f"Licence slots in use: {status.used} of {status.slots}{taken} · sandbox time {clock_time(status.now)}"
+        st.progress(min(status.used / status.slots, 1.0), text=text)
+        for line in _status_lines(status):
+            st.markdown(line)
+        if sim.flow == "hybrid":
+            st.caption(HYBRID_NOTE)
+        st.button(
+            f"Clock +{duration(TWENTY_MINUTES)}",
+            key="sim_clock_twenty",
+            icon=":material/timer:",
+            on_click=sim.advance_clock,
+            args=(TWENTY_MINUTES,),
+            help="Move this sandbox's clock forward 20 minutes: a session with no call in that time closes.",
+        )
+        st.caption(
+            f"A token takes a licence slot only when its first API call opens a session. "
+            f"[How tokens and sessions relate]({docs_url(DOC_PAGE)})"
+        )
