@@ -7,6 +7,7 @@ verdicts on one token. Every check is recorded with a sentence; nothing raises.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -64,6 +65,12 @@ class Verification:
 # --- verify -------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
+def _rsa_key(jwk_json: str) -> RSAKey:
+    # Importing builds the key from its base64url numbers, the slow part of a check: a JWKS is read again and again.
+    return RSAKey.import_key(json.loads(jwk_json))
+
+
 def _find_key(jwks: Any, header: dict[str, Any]) -> tuple[RSAKey | None, str]:
     """The RSA signing key the header names, or why there is none."""
     keys = jwks.get("keys") if isinstance(jwks, dict) else None
@@ -92,7 +99,7 @@ def _find_key(jwks: Any, header: dict[str, Any]) -> tuple[RSAKey | None, str]:
     if "d" in jwk:
         return None, "The key set contains a private key; a JWKS must only publish public keys."
     try:
-        return RSAKey.import_key(jwk), f"Found the RSA key {json.dumps(jwk.get('kid'))} in the key set."
+        return _rsa_key(json.dumps(jwk, sort_keys=True)), f"Found the RSA key {json.dumps(jwk.get('kid'))} in the key set."
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         return None, f"The matching key could not be read as an RSA public key ({type(exc).__name__})."
 
