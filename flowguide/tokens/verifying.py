@@ -99,9 +99,10 @@ def _find_key(jwks: Any, header: dict[str, Any]) -> tuple[RSAKey | None, str]:
     if "d" in jwk:
         return None, "The key set contains a private key; a JWKS must only publish public keys."
     try:
-        return _rsa_key(json.dumps(jwk, sort_keys=True)), f"Found the RSA key {json.dumps(jwk.get('kid'))} in the key set."
+        key = _rsa_key(json.dumps(jwk, sort_keys=True))
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         return None, f"The matching key could not be read as an RSA public key ({type(exc).__name__})."
+    return key, f"Found the RSA key {json.dumps(jwk.get('kid'))} in the key set."
 
 
 def _time_check(name: str, value: Any, now: float, role: str, ok_word: str, bad_word: str) -> Check:
