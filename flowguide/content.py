@@ -268,6 +268,7 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("content/samples/*.yaml", "flowguide.samples:SamplesFile"),
     ("content/not_offered.yaml", "flowguide.not_offered:NotOfferedFile"),
     ("content/reference_tokens.yaml", "flowguide.reference_tokens:ReferenceTokensFile"),
+    ("content/licences.yaml", "flowguide.licences:LicencesFile"),
     ("diagrams/*.yaml", "flowguide.diagrams:DiagramSpec"),
 )
 

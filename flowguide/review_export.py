@@ -16,6 +16,7 @@ import markdown
 from flowguide import diagrams
 from flowguide.content import DocLink, RfcLink, brand, flows
 from flowguide.guide import Recommendation, Registration
+from flowguide.licences import licence_section
 from flowguide.not_offered import markdown_section as not_offered_section
 from flowguide.review_model import Review, ReviewContent, guide_url, review_content, review_url
 from flowguide.samples import markdown_section
@@ -80,6 +81,7 @@ def blocks(review: Review) -> list[Block]:
     out.append("## Scopes requested\n\n" + "\n\n".join(_scopes_block(r, content) for r in rec.registrations))
     out.append(markdown_section(rec))  # the programs for each part, after what they register and request
     out.append(_tokens_block(review))
+    out.append(licence_section(rec))  # licence slots at the busiest moment, part by part
     if rec.warnings:
         out.append(_warnings_block(rec))
     out.append(not_offered_section(rec.answers, rec.flow))  # what this design might reach for and cannot have

@@ -117,7 +117,8 @@ def test_warnings_follow_the_answers() -> None:
 def test_unanswered_detail_questions_are_assumed_and_said_so() -> None:
     rec = recommend({"signin": "yes", "unattended": "yes", "client": "web"})
     assert rec.flow == "hybrid"
-    assert set(rec.assumed) == {"purpose", "users", "user_writes", "long_sessions", "service_writes", "service_oauth"}
+    assumed_ids = {"purpose", "users", "user_writes", "long_sessions", "service_writes", "service_oauth", "peak_users"}
+    assert set(rec.assumed) == assumed_ids
     assumed = [r for r in rec.reasons if r.assumed]
     assert {r.question for r in assumed} == set(rec.assumed)
     assert rec.registrations[0]["ImpersonateAsCommunityUserAllowed"] == "false"

@@ -15,6 +15,7 @@ from flowguide.guide import (
     recommend,
     tree_path_text,
 )
+from flowguide.licences import licence_section
 from flowguide.pages import code_view, not_offered_view, ui
 from flowguide.review import review_query
 
@@ -139,6 +140,7 @@ def show_recommendation(rec: Recommendation) -> None:
             docs = " ".join(f"[{d.title}]({d.url})" for d in warning.docs)
             st.warning(f"**{warning.title}.** {warning.text} {docs}", icon=":material/warning:")
 
+    st.markdown(licence_section(rec))  # licence slots at the busiest moment (flowguide/licences.py)
     code_view.show_code(rec)
 
 
