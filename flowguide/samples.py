@@ -33,6 +33,8 @@ SAFE_VALUE = re.compile(r"^[A-Za-z0-9._~:/?#@!&()*+,;=%\- ]*$")
 MIME = {".py": "text/x-python", ".mjs": "text/javascript", ".sh": "text/x-sh", ".html": "text/html"}
 Kind = Literal["service", "web", "spa", "native", "cli"]
 Purpose = Literal["data", "identity"]
+# A loopback redirect URI (RFC 8252 §7.3): a program on the person's own computer can listen there.
+LOOPBACK = re.compile(r"^http://(127\.0\.0\.1|\[::1\]|localhost):\d+/")
 CLIENT_LIBRARIES = DocLink(page="auth/client-libraries.md", title="Client libraries")
 
 
@@ -160,10 +162,12 @@ def client_kind(registration: Registration, answers: dict[str, str]) -> Kind:
     return client if client in ("web", "spa", "native", "cli") else "web"  # type: ignore[return-value]
 
 
-def sample_values(registration: Registration, issuer: str = DEFAULT_ISSUER) -> SampleValues:
-    """The registration's values: client id, the first registered redirect URI, the scopes it requests."""
-    redirect = registration.get("ImpersonateLoginUrl", "").split(",")[0].strip()
-    return SampleValues(issuer, registration["ApplicationUri"], redirect, registration.request_scope)
+def sample_values(registration: Registration, issuer: str = DEFAULT_ISSUER, kind: Kind | None = None) -> SampleValues:
+    """The registration's values: client id, the first registered redirect URI (for an installed app or tool, the
+    first loopback one, which its program listens on), the scopes it requests."""
+    uris = [u.strip() for u in registration.get("ImpersonateLoginUrl", "").split(",")]
+    loopback = [u for u in uris if LOOPBACK.match(u)] if kind in ("native", "cli") else []
+    return SampleValues(issuer, registration["ApplicationUri"], (loopback or uris)[0], registration.request_scope)
 
 
 def render(template: str, values: SampleValues) -> str:
@@ -209,7 +213,7 @@ def recommendation_code(
     out = []
     for registration in rec.registrations:
         kind = client_kind(registration, rec.answers)
-        values = values_for(registration, kind) if values_for else sample_values(registration, issuer)
+        values = values_for(registration, kind) if values_for else sample_values(registration, issuer, kind)
         purpose = part_purpose(registration, rec.answers)
         notes = content.kinds[kind]
         note = notes.identity_note if purpose == "identity" else notes.note

@@ -37,7 +37,7 @@ def _demo_secrets() -> list[str]:
 def test_hybrid_has_web_programs_for_the_sign_in_part_and_service_programs_for_the_other() -> None:
     parts = recommendation_code(recommend(HYBRID))
     assert [(p.kind, [s.id for s in p.samples]) for p in parts] == [
-        ("web", ["python_web_app", "node_web_app"]),
+        ("web", ["python_web_app", "node_web_app", "curl_authorization_code"]),
         ("service", ["python_client_credentials", "node_client_credentials", "curl_client_credentials"]),
     ]
     web, service = parts
@@ -67,11 +67,18 @@ def test_every_generated_program_reads_its_secret_from_the_environment_and_holds
                     assert "$top=10" in sample.code and "ERPNET_ISSUER" in sample.code or sample.language == "html"
 
 
-def test_native_and_command_line_parts_get_a_note_and_links_instead_of_code() -> None:
-    for client in ("native", "cli"):
+def test_command_line_and_desktop_parts_get_the_loopback_program_and_mobile_keeps_its_links() -> None:
+    for client, sample_id in (("cli", "python_cli"), ("native", "python_desktop")):
         (part,) = recommendation_code(recommend({"signin": "yes", "unattended": "no", "client": client}))
-        assert part.samples == () and "RFC 8252" in part.note
-        assert any("console-app" in d.page for d in part.docs) and part.elsewhere
+        (sample,) = part.samples
+        assert sample.id == sample_id and sample.file_name == "cli_loopback.py"
+        # The loopback redirect URI it listens on, even where a mobile app's private-use scheme is listed first.
+        assert 'REDIRECT_URI = "http://127.0.0.1:53177/callback"' in sample.code
+        assert 'token_endpoint_auth_method="none"' in sample.code and SECRET_ENV not in sample.code
+        assert any("console-app" in d.page for d in part.docs)
+    (native,) = recommendation_code(recommend({"signin": "yes", "unattended": "no", "client": "native"}))
+    assert "private-use scheme" in native.note
+    assert {"Swift / iOS", "Android / Kotlin"} <= {e.platform for e in native.elsewhere}
 
 
 def test_platforms_that_cannot_run_here_are_links_only() -> None:
@@ -109,6 +116,7 @@ def test_the_guide_shows_each_program_with_a_download() -> None:
     assert downloads == {
         "code_interactive_python_web_app",
         "code_interactive_node_web_app",
+        "code_interactive_curl_authorization_code",
         "code_service_python_client_credentials",
         "code_service_node_client_credentials",
         "code_service_curl_client_credentials",

@@ -27,7 +27,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fixtures.demo import DAVID, DAVID_CUSTOMERS, NIGHTLY_SYNC, SPA, SYNC_BOT_CUSTOMERS, WEB_PORTAL, StandaloneSandbox
+from fixtures.demo import (
+    CLI,
+    DAVID,
+    DAVID_CUSTOMERS,
+    NIGHTLY_SYNC,
+    SPA,
+    SYNC_BOT_CUSTOMERS,
+    WEB_PORTAL,
+    StandaloneSandbox,
+)
 from fixtures.sign_in_pages import sign_in
 from test_guide import all_answer_sets
 
@@ -36,7 +45,7 @@ from flowguide.samples import DEFAULT_ISSUER, SECRET_ENV, Kind, Sample, recommen
 
 pytest_plugins = ["fixtures.real_sandbox"]
 
-DEMO_APPS = {"service": NIGHTLY_SYNC, "web": WEB_PORTAL, "spa": SPA}
+DEMO_APPS = {"service": NIGHTLY_SYNC, "web": WEB_PORTAL, "spa": SPA, "cli": CLI, "native": CLI}
 STATUS = re.compile(r"^HTTP (\d{3})$", re.M)
 CDN_SCRIPT = "https://unpkg.com/oidc-client-ts@3.5.0/dist/browser/oidc-client-ts.min.js"
 
@@ -45,9 +54,7 @@ def demo_values(issuer: str):
     """The generator's values with the demo app of the part's kind in the visitor's registration's place."""
 
     def values_for(registration: Registration, kind: Kind):
-        app = DEMO_APPS.get(kind)
-        if app is None:  # native and command-line apps get links, not programs
-            return sample_values(registration, issuer)
+        app = DEMO_APPS[kind]
         allowed = set(app.scope.split()) | set(UNCONFIGURED_SCOPES)
         scope = " ".join(s for s in registration.request_scope.split() if s in allowed)
         return replace(
@@ -76,8 +83,10 @@ def _ids(samples: list[Sample]) -> list[str]:
 
 
 SERVICE = generated("service")
-WEB = [s for s in generated("web") if s.id != "python_sign_in_only"]
+WEB = [s for s in generated("web") if s.id in ("python_web_app", "node_web_app")]
 SIGN_IN_ONLY = [s for s in generated("web") if s.id == "python_sign_in_only"]
+CURL_WEB = [s for s in generated("web") if s.id == "curl_authorization_code"]
+LOOPBACK = generated("cli") + generated("native")
 
 
 def test_the_walk_finds_every_platform() -> None:
@@ -86,10 +95,18 @@ def test_the_walk_finds_every_platform() -> None:
         "node_client_credentials",
         "curl_client_credentials",
     }
-    assert {s.id for s in WEB} == {"python_web_app", "node_web_app"}
+    assert {s.id for s in generated("web")} == {
+        "python_web_app",
+        "node_web_app",
+        "curl_authorization_code",
+        "python_sign_in_only",
+    }
     assert len(SERVICE) == 3 * 2  # read, read update
     assert len(WEB) == 2 * 4  # with or without update, with or without offline_access
+    assert len(CURL_WEB) == 4
     assert len(SIGN_IN_ONLY) == 1  # openid profile, whatever else was answered
+    assert {s.id for s in LOOPBACK} == {"python_cli", "python_desktop"}
+    assert len(LOOPBACK) == 2 * 4  # the command-line tool and the desktop app, each in four scope sets
 
 
 def _command(sample: Sample, folder: Path, node_modules: Path | None) -> list[str]:
@@ -196,3 +213,84 @@ def test_sign_in_only_program_learns_who_david_is_and_calls_no_api(
     body = result.json()
     assert body["signed_in"] == {"iss": standalone_sandbox.issuer, "sub": DAVID[0], "name": "David"}
     assert body["email"] == "david@example.com" and isinstance(body["auth_time"], int)
+
+
+def _started(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """A program that prints the address a browser must open; returns it running, and that address."""
+    proc = subprocess.Popen(
+        command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("  http"):
+            return proc, line.strip()
+        assert line, f"the program ended without an address: {proc.communicate(timeout=10)}"
+    proc.kill()
+    pytest.fail("the program printed no address to open within 30 s")
+
+
+def _finished(proc: subprocess.Popen[str], stdin: str | None = None) -> str:
+    out, err = proc.communicate(stdin, timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    assert STATUS.findall(out) == ["200"], out[-2000:]
+    return next(line for line in out.splitlines() if line.startswith("{"))
+
+
+@pytest.mark.parametrize("sample", CURL_WEB, ids=_ids(CURL_WEB))
+def test_curl_exchange_redeems_the_code_a_browser_brought_back_and_reads_david_s_customers(
+    sample: Sample, standalone_sandbox: StandaloneSandbox, tmp_path: Path
+) -> None:
+    assert shutil.which("curl") and shutil.which("openssl"), "the curl program needs curl and openssl"
+    env = _env(standalone_sandbox, WEB_PORTAL.client_secret)
+    proc, address = _started(_command(sample, tmp_path, None), env)
+    try:
+        with httpx.Client(timeout=15) as person:  # the browser's half: sign in and allow
+            back = sign_in(person, person.get(address), *DAVID)
+        landed = back.headers["location"]
+        assert landed.startswith(f"{WEB_PORTAL.redirect_uri}?code=")
+        body = _finished(proc, landed + "\n")  # the app's half, done by curl
+    finally:
+        proc.kill()
+    assert _rows(body) == DAVID_CUSTOMERS
+
+
+@pytest.mark.parametrize("sample", LOOPBACK, ids=_ids(LOOPBACK))
+def test_loopback_program_gets_the_browser_s_answer_on_its_port_and_reads_david_s_customers(
+    sample: Sample, standalone_sandbox: StandaloneSandbox, tmp_path: Path
+) -> None:
+    redirect = urlsplit(CLI.redirect_uri or "")
+    assert redirect.port and _port_is_free("127.0.0.1", redirect.port), f"port {redirect.port} is taken"
+    # BROWSER=true: webbrowser runs `true <address>`, so no browser opens; the test plays the browser instead.
+    env = {**_env(standalone_sandbox, None), "BROWSER": "true"}
+    proc, address = _started(_command(sample, tmp_path, None), env)
+    try:
+        with httpx.Client(timeout=15) as browser:
+            back = sign_in(browser, browser.get(address), *DAVID)
+            landed = back.headers["location"]
+            assert landed.startswith(f"{CLI.redirect_uri}?code=")
+            page = browser.get(landed)  # to the program's own listener, over its loopback socket
+        assert page.status_code == 200 and "close this window" in page.text
+        body = _finished(proc)
+    finally:
+        proc.kill()
+    assert _rows(body) == DAVID_CUSTOMERS
+
+
+@pytest.mark.parametrize(
+    ("answer", "refusal"),
+    [
+        ("?code=abc&state=not-the-one-sent", "The state does not match"),
+        ("?error=access_denied&state={state}", "Sign-in refused: access_denied"),
+    ],
+    ids=["wrong-state", "error"],
+)
+def test_curl_exchange_refuses_an_answer_that_is_not_this_sign_in_s_code(
+    answer: str, refusal: str, standalone_sandbox: StandaloneSandbox, tmp_path: Path
+) -> None:
+    env = _env(standalone_sandbox, WEB_PORTAL.client_secret)
+    proc, address = _started(_command(CURL_WEB[0], tmp_path, None), env)
+    state = dict(httpx.URL(address).params)["state"]
+    out, err = proc.communicate(f"{WEB_PORTAL.redirect_uri}{answer.format(state=state)}\n", timeout=30)
+    assert proc.returncode == 1 and refusal in err and "HTTP" not in out
