@@ -17,7 +17,7 @@ from ..errors import shown
 from ..models import AuthorizationCodeRecord, SandboxClient, SignIn
 from ..request_rules import refuse_repeated_parameters
 from ..state import AUTHORIZATION_CODE_LIFETIME, SandboxState
-from .base import AUTH_METHODS, sandbox_state
+from .base import AUTH_METHODS, new_authorization_code, sandbox_state
 from .id_tokens import half_hash
 from .response_modes import deliver, response_mode_of, validate_response_mode
 
@@ -82,6 +82,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 f"The redirect_uri {shown(redirect_uri)} is no longer in ImpersonateLoginUrl of "
                 f"{self.request.client.get_client_id()!r}."
             )
+
+    def generate_authorization_code(self) -> str:
+        return new_authorization_code()
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         record_authorization_code(self.state, code, request)

@@ -17,7 +17,7 @@ from authlib.oidc.core.grants.util import is_openid_scope
 from ..models import AuthorizationCodeRecord, SignIn
 from ..request_rules import refuse_repeated_parameters
 from .authorization_code import record_authorization_code
-from .base import sandbox_state
+from .base import new_authorization_code, sandbox_state
 from .id_tokens import id_token_claims, sign_id_token
 from .response_modes import deliver, response_mode_of, validate_response_mode
 
@@ -44,6 +44,9 @@ class SandboxOpenIDHybridGrant(OpenIDHybridGrant):
             error.redirect_uri = redirect_uri
             raise
         return redirect_uri
+
+    def generate_authorization_code(self) -> str:
+        return new_authorization_code()
 
     def save_authorization_code(self, code: str, request: object) -> AuthorizationCodeRecord:
         return record_authorization_code(sandbox_state(self.server), code, self.request)
