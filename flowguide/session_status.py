@@ -23,7 +23,7 @@ ENDED_SHOWN = 3
 class SessionLine:
     """One open session: who it acts as and its timers."""
 
-    label: str
+    id: str
     who: str
     client_id: str
     service: bool
@@ -34,6 +34,10 @@ class SessionLine:
     calls: int
     # Opened by the same application as the run's, with a token it no longer holds.
     same_app: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"Session {self.id}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def _who(session: Session) -> str:
 
 def _line(session: Session, app_client_id: str = "") -> SessionLine:
     return SessionLine(
-        label=f"Session {session.id}",
+        id=session.id,
         who=_who(session),
         client_id=session.client_id,
         service=session.service,

@@ -146,9 +146,11 @@ def test_the_panel_shows_the_session_and_the_slots_and_frees_the_slot_after_20_i
 
 
 def test_the_panel_of_a_service_gives_its_one_hour_limit_and_the_hybrid_note() -> None:
-    words = _words(_panel("hybrid"))
-    assert "System User sync\\-bot" in words or "System User sync-bot" in words
-    assert "a service's session lasts one hour" in words
+    at = _panel("hybrid")
+    service = next(s for s in at.session_state["sim"].sandbox.state.sessions.open_sessions() if s.service)
+    words = _words(at)
+    assert "System User sync\\-bot" in words
+    assert f"(**{clock_time(service.absolute_end)}** at the latest)" in words
     assert "community users" in words
 
 
@@ -159,7 +161,7 @@ def test_the_panel_says_every_slot_is_taken_and_the_token_is_valid(mistake: str)
     assert _progress_text(at).startswith(f"Licence slots in use: {SLOTS} of {SLOTS} · all taken")
     words = _words(at)
     assert "none can open: every licence slot is held. The token itself is valid." in words
-    assert ("an earlier token of this same application" in words) is (mistake == "token_per_call")
+    assert ("opened by an earlier token of this app ·" in words) is (mistake == "token_per_call")
 
 
 # --- the mistakes on /simulator ---------------------------------------------------------------------------

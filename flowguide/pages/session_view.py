@@ -25,33 +25,32 @@ HYBRID_NOTE = (
 )
 
 
-def _timers(line: SessionLine) -> str:
-    calls = "1 call" if line.calls == 1 else f"{line.calls} calls"
-    text = (
-        f"opened {clock_time(line.opened_at)}, last call {clock_time(line.last_call_at)} ({calls}); "
-        f"closes at **{clock_time(line.closes_at)}** unless called again (20 minutes after the last call)"
-    )
-    if line.hard_end is not None:
-        text += f", at the latest **{clock_time(line.hard_end)}** (a service's session lasts one hour)"
-    return text
-
-
-def _session_words(line: SessionLine) -> str:
-    return f"{md_literal(line.label)} as {md_text(line.who)}: {_timers(line)}"
+def _closes(line: SessionLine) -> str:
+    text = f"**{clock_time(line.closes_at)}**"
+    return text + (f" (**{clock_time(line.hard_end)}** at the latest)" if line.hard_end is not None else "")
 
 
 def _token_words(token: TokenLine, full: bool) -> str:
     holder = f"**{md_text(token.holder)}**"
-    if token.session is not None:
-        return f"{holder} → {_session_words(token.session)}."
+    line = token.session
+    if line is not None:
+        calls = "1 call" if line.calls == 1 else f"{line.calls} calls"
+        return (
+            f"{holder} → {md_literal(line.label)} as {md_text(line.who)}: opened {clock_time(line.opened_at)}, "
+            f"last call {clock_time(line.last_call_at)} ({calls}); closes at {_closes(line)} unless called again."
+        )
     if full:
         return f"{holder}: no session, and none can open: every licence slot is held. The token itself is valid."
     return f"{holder}: no session yet. Its next API call opens one and takes a licence slot."
 
 
-def _other_words(line: SessionLine) -> str:
-    whose = "an earlier token of this same application" if line.same_app else md_literal(line.client_id)
-    return f"- {_session_words(line)}; opened by {whose}."
+def _others_list(others: tuple[SessionLine, ...]) -> str:
+    rows = (
+        f"- {md_literal(o.label)} · {md_text(o.who)} · opened by "
+        f"{'an earlier token of this app' if o.same_app else md_literal(o.client_id)} · closes {_closes(o)}"
+        for o in others
+    )
+    return "**Other open sessions, each holding a slot**\n" + "\n".join(rows)
 
 
 def _status_lines(status: LicenceStatus) -> list[str]:
@@ -59,9 +58,7 @@ def _status_lines(status: LicenceStatus) -> list[str]:
     if not status.tokens:
         lines.append("No access token yet: getting one takes no licence; its first API call will.")
     if status.others:
-        lines.append(
-            "**Other open sessions, each holding a slot**\n" + "\n".join(_other_words(o) for o in status.others)
-        )
+        lines.append(_others_list(status.others))
     if status.ended:
         ended = (
             f"- {md_literal(e.label)} ({md_text(e.who)}) ended {clock_time(e.ended_at)}: {e.because}."
@@ -92,6 +89,7 @@ def session_panel(sim: Simulation) -> None:
             help="Move this sandbox's clock forward 20 minutes: a session with no call in that time closes.",
         )
         st.caption(
-            f"A token takes a licence slot only when its first API call opens a session. "
-            f"[How tokens and sessions relate]({docs_url(DOC_PAGE)})"
+            "A token takes a licence slot only when its first API call opens a session; a session closes 20 minutes "
+            f"after its last call, a service's an hour after it opened at the latest. [How tokens and sessions "
+            f"relate]({docs_url(DOC_PAGE)})"
         )
