@@ -14,6 +14,7 @@ from typing import Any
 
 from flowguide.sandbox.sessions import NEW_RUN, Session
 from flowguide.tokens import unverified_claims
+from flowguide.transcript import Exchange, send_and_record
 
 # Ended sessions shown at most, newest first.
 ENDED_SHOWN = 3
@@ -135,3 +136,19 @@ ONE_APP = (("app", "web app"),)
 def held_tokens(sim: Any) -> dict[str, str]:
     """The access tokens a simulation's application holds now, by the part that holds them."""
     return {part: token for part, lane in PARTS.get(sim.flow, ONE_APP) if (token := sim.lane_token(lane))}
+
+
+def sign_out(sim: Any) -> Exchange | None:
+    """The person signs out at end session with the sign-in's ID token as the hint, for real.
+
+    auth/sessions/session-revocation.md: the identity service ends the sign-in's session and frees its
+    licence slot at once; the access token stays valid, so its next API call opens a new session.
+    None when the run holds no ID token (no openid asked) or the provider published no end session.
+    """
+    id_token = sim.run.auth.tokens.id_token
+    endpoint = sim.run.discovery.get("end_session_endpoint")
+    if not id_token or not endpoint:
+        return None
+    request = sim.run.http.build_request("GET", endpoint, params={"id_token_hint": id_token})
+    _, exchange = send_and_record(sim.run.http, request, actor="browser", label="end session (sign out)")
+    return exchange

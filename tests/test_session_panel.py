@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from flowguide import content
 from flowguide.sandbox import Sandbox
 from flowguide.sandbox.registry import default_registry
-from flowguide.session_status import clock_time, held_tokens, licence_status
+from flowguide.session_status import clock_time, held_tokens, licence_status, sign_out
 from flowguide.simulation import Simulation
 
 CATALOGUE = content.mistakes()
@@ -188,3 +188,30 @@ def test_the_deep_link_runs_the_mistake_to_the_licence_refusal(flow: str, mistak
     assert "HTTP 403 · `MaximumLicenseCountExceeded`: Every licence of this instance is in use" in errors
     why = next(m.value for m in at.markdown if str(m.value).startswith("**Why it happened.**"))
     assert CATALOGUE[mistake].why.split(".")[0] in why and CATALOGUE[mistake].title == title
+
+
+# --- signing out --------------------------------------------------------------------------------------------
+
+
+def test_signing_out_ends_the_session_and_the_token_reopens_one() -> None:
+    sim = _finished("authorization_code")
+    exchange = sign_out(sim)
+    assert exchange is not None and exchange.status == 200 and "/id/connect/endsession?id_token_hint=" in exchange.url
+    status = _status(sim)
+    assert status.used == 0 and status.ended[0].because == "the user signed out"
+    # The token is still valid: the next call opens a new session (session-revocation.md, re-activation).
+    probe = sim.call_api("web app")
+    assert probe is not None and probe.exchange.status == 200 and _status(sim).used == 1
+
+
+def test_a_run_without_an_id_token_cannot_sign_out() -> None:
+    assert sign_out(_finished("client_credentials")) is None
+
+
+def test_the_panels_sign_out_button_frees_the_slot() -> None:
+    at = _panel("authorization_code")
+    at.button(key="sim_sign_out").click().run()
+    assert _progress_text(at).startswith(f"Licence slots in use: 0 of {SLOTS} ")
+    words = _words(at)
+    assert "the user signed out" in words and "Signed out: GET /id/connect/endsession" in words
+    assert _panel("client_credentials").button(key="sim_sign_out").disabled

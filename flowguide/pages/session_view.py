@@ -13,11 +13,20 @@ import streamlit as st
 
 from flowguide.content import docs_url
 from flowguide.pages.inert import md_literal, md_text
-from flowguide.session_status import LicenceStatus, SessionLine, TokenLine, clock_time, held_tokens, licence_status
+from flowguide.session_status import (
+    LicenceStatus,
+    SessionLine,
+    TokenLine,
+    clock_time,
+    held_tokens,
+    licence_status,
+    sign_out,
+)
 from flowguide.simulation import Simulation
 from flowguide.tokens import duration
 
 TWENTY_MINUTES = 20 * 60
+SIGNED_OUT_KEY = "sim_signed_out"
 DOC_PAGE = "auth/sessions/token-session-relationship.md"
 HYBRID_NOTE = (
     "In a hybrid, community users who use the app through this backend take no licence of their own: they work "
@@ -68,6 +77,25 @@ def _status_lines(status: LicenceStatus) -> list[str]:
     return lines
 
 
+def _sign_out(sim: Simulation) -> None:
+    exchange = sign_out(sim)
+    # What the page says about it: the status only; the request carried the ID token, which stays in memory.
+    st.session_state[SIGNED_OUT_KEY] = (id(sim), exchange.status if exchange else None)
+
+
+def _sign_out_result(sim: Simulation) -> None:
+    done = st.session_state.get(SIGNED_OUT_KEY)
+    if not done or done[0] != id(sim):
+        return
+    if done[1] == 200:
+        st.caption(
+            "Signed out: GET /id/connect/endsession with the ID token as id_token_hint answered 200, the session "
+            "ended and its slot is free. The access token is still valid, so its next API call opens a new session."
+        )
+    else:
+        st.caption(f"End session answered {done[1]}.")
+
+
 def session_panel(sim: Simulation) -> None:
     """The session and licence of the tokens the run holds, at the sandbox's time now."""
     status = licence_status(sim.sandbox, held_tokens(sim), sim.app.client_id)
@@ -80,7 +108,8 @@ def session_panel(sim: Simulation) -> None:
             st.markdown(line)
         if sim.flow == "hybrid":
             st.caption(HYBRID_NOTE)
-        st.button(
+        clock, leave = st.columns(2)
+        clock.button(
             f"Clock +{duration(TWENTY_MINUTES)}",
             key="sim_clock_twenty",
             icon=":material/timer:",
@@ -88,6 +117,19 @@ def session_panel(sim: Simulation) -> None:
             args=(TWENTY_MINUTES,),
             help="Move this sandbox's clock forward 20 minutes: a session with no call in that time closes.",
         )
+        can_sign_out = bool(sim.run.auth.tokens.id_token)
+        leave.button(
+            "Sign out (end session)",
+            key="sim_sign_out",
+            icon=":material/logout:",
+            on_click=_sign_out,
+            args=(sim,),
+            disabled=not can_sign_out,
+            help="The person signs out at the identity service's end session: their session ends and its slot frees."
+            if can_sign_out
+            else "No ID token to sign out with: this app asked for no openid scope.",
+        )
+        _sign_out_result(sim)
         st.caption(
             "A token takes a licence slot only when its first API call opens a session; a session closes 20 minutes "
             f"after its last call, a service's an hour after it opened at the latest. [How tokens and sessions "
