@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field, StrictStr, model_validator
 from flowguide.content import Model
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-SEQUENCE_IDS = ("authorization_code", "client_credentials", "refresh", "hybrid")
+SEQUENCE_IDS = ("authorization_code", "client_credentials", "refresh", "hybrid", "reference_token")
 OVERVIEW_ID = "overview"
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 

@@ -36,7 +36,7 @@ from flowguide.text import shown
 from flowguide.tokens import Check
 from flowguide.transcript import Exchange, secret_values, send_and_record
 
-FLOW_ORDER: tuple[str, ...] = ("authorization_code", "client_credentials", "refresh", "hybrid")
+FLOW_ORDER: tuple[str, ...] = ("authorization_code", "client_credentials", "refresh", "hybrid", "reference_token")
 DEFAULT_FLOW = "authorization_code"
 # The ways a visitor may run a flow (content/flows/*.yaml ``choices``); other flows have one application.
 APP_CHOICES: dict[str, dict[str, AppChoice]] = {flow: app_choices(flow) for flow in FLOW_ORDER}
@@ -45,6 +45,7 @@ APP_NAMES: dict[str, str] = {
     "com.example/spa": "Single-page app (public)",
     "com.example/nightly-sync": "Nightly sync service",
     "com.example/legacy-report": "Legacy reporting job",
+    "com.example/report-script": "Reporting script (reference tokens)",
 }
 # The step ids come from the client's step tables (checked against content/flows/ when built).
 SIGN_IN_STEPS = steps.SIGN_IN_STEPS

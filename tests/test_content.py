@@ -32,7 +32,8 @@ def test_every_content_and_diagram_file_validates() -> None:
     assert "content/guide.yaml" in loaded and "content/brand.yaml" in loaded
     assert any(path.startswith("diagrams/") for path in loaded)
     assert {p for p in loaded if p.startswith("content/flows/")} == {
-        f"content/flows/{f}.yaml" for f in ("authorization_code", "client_credentials", "refresh", "hybrid")
+        f"content/flows/{f}.yaml"
+        for f in ("authorization_code", "client_credentials", "refresh", "hybrid", "reference_token")
     }
     for path, model in loaded.items():
         for text in strings(model):

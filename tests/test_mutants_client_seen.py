@@ -514,6 +514,27 @@ token
   values: code code_verifier
   error: invalid_grant 400
 """,
+    "pat_for_administrators_only": """
+issue_pat
+  person | Create PAT | POST /profile/security/tokens -> 403 | Basic | description=… expiration_time=… scope=read trusted_application=…
+  error: forbidden 403
+""",
+    "reference_tokens_not_allowed": """
+issue_pat
+  person | Create PAT | POST /profile/security/tokens -> 403 | Basic | description=… expiration_time=… scope=read trusted_application=…
+  error: forbidden 403
+""",
+    "two_token_headers": """
+issue_pat
+  person | Create PAT | POST /profile/security/tokens -> 201 | Basic | description=… expiration_time=… scope=read trusted_application=…
+  ✓ the value is enrt_ and 64 hex digits
+  ✓ shown once: the answer is not cached
+  ✓ the PAT acts as david
+  values: acts_as kind reference_token
+pat_api_call
+  script | GET Crm_Sales_Customers (Authorization+X-Api-Key) | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 400 | Bearer
+  error: invalid_request 400
+""",
 }
 
 

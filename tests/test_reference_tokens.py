@@ -38,7 +38,7 @@ def sat(http: httpx.Client, sb: Sandbox, login: str = "anna", app: str = "com.ex
 
 
 def _refusal(answer: httpx.Response) -> str:
-    return answer.json()["error"]["message"]
+    return answer.json()["error_description"]
 
 
 def test_policy_none_refuses_a_pat_and_a_sat(http: httpx.Client, sb: Sandbox) -> None:

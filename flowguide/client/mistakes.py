@@ -62,6 +62,10 @@ class Mistake:
         """True when the mistake made the step's API calls itself (sessions and licences)."""
         return False
 
+    def reference_headers(self, headers: tuple[str, ...]) -> tuple[str, ...]:
+        """The headers a reference token is sent in, one call each ("A+B": both in one call)."""
+        return headers
+
 
 class StateTampered(Mistake):
     def returned_state(self, state: str) -> str:
@@ -163,6 +167,12 @@ class LicencesInUse(Mistake):
         return True
 
 
+class TwoTokenHeaders(Mistake):
+    def reference_headers(self, headers: tuple[str, ...]) -> tuple[str, ...]:
+        # The script sends the token as Authorization and as X-Api-Key in the same request.
+        return ("Authorization+X-Api-Key",)
+
+
 NO_MISTAKE = Mistake()
 # Keyed by the ids of content/mistakes.yaml; a test checks the two name the same mistakes.
 MISTAKES: dict[str, Mistake] = {
@@ -182,4 +192,7 @@ MISTAKES: dict[str, Mistake] = {
     "forwarded_user_token": ForwardedUserToken(),
     "token_per_call": TokenPerCall(),
     "licences_in_use": LicencesInUse(),
+    "reference_tokens_not_allowed": Mistake(),
+    "pat_for_administrators_only": Mistake(),
+    "two_token_headers": TwoTokenHeaders(),
 }

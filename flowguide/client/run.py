@@ -128,6 +128,8 @@ class FlowRun:
         self.auth = AuthState()
         self.service_tokens = Tokens()
         self.old_refresh_token = ""
+        # The reference-token walk's tokens by kind (PAT, SAT): the value issued once, its id, whom it acts as.
+        self.reference: dict[str, dict[str, str]] = {}
         self._stopped = False
 
     def new_authorization(self, **values: str) -> None:
@@ -178,6 +180,7 @@ class FlowRun:
         values |= {self.auth.code_verifier, self.auth.sent_verifier, self.auth.code}
         for tokens in (self.auth.tokens, self.service_tokens):
             values |= {tokens.access_token, tokens.refresh_token, tokens.id_token}
+        values |= {held["token"] for held in self.reference.values()}
         return {v for v in values if v}
 
     def run_step(self, step: str, action: Callable[[StepResult], None]) -> StepResult:

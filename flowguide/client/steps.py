@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from flowguide.client import back_channel as back
 from flowguide.client import front_channel as front
+from flowguide.client import reference_steps as reference
 from flowguide.client.config import flow_steps
 from flowguide.content import CONTENT_DIR, ContentError
 
@@ -156,6 +157,16 @@ _TABLES: dict[str, tuple[Step, ...]] = {
         Step("refresh", _refresh),
         Step("api_call", _user_api_call),
         Step("reuse_refresh", _reuse_refresh),
+    ),
+    # No OAuth flow: tokens issued by hand (auth/tokens/reference-access-tokens.md).
+    "reference_token": (
+        Step("issue_pat", reference.issue_pat),
+        Step("pat_api_call", reference.pat_api_call),
+        Step("last_used", reference.last_used),
+        Step("issue_sat", reference.issue_sat),
+        Step("sat_api_call", reference.sat_api_call),
+        Step("revoke", reference.revoke),
+        Step("refused", reference.refused),
     ),
 }
 

@@ -87,7 +87,9 @@ def _what_crossed_the_wire(sim: Simulation, result: StepResult, lane: str | None
     _tokens_received(sim, result, reveal)
     if "rows" in result.values and result.exchanges:
         claims = sim.lane_claims(lane or ("service" if sim.flow == "client_credentials" else "web app"))
-        xv.api_result_view(result.exchanges[-1], result.values["rows"], xv.who_acts(claims))
+        # A reference token has no claims to read: the step says whom the API acted as.
+        who = result.values.get("acts_as") or xv.who_acts(claims)
+        xv.api_result_view(result.exchanges[-1], result.values["rows"], who)
 
 
 def _what_the_client_checked(sim: Simulation, result: StepResult, reveal: bool) -> None:

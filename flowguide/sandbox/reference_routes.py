@@ -37,7 +37,8 @@ def _store() -> ReferenceTokenStore:
 
 
 def _refused(status: int, code: str, message: str, realm: str | None = None) -> Response:
-    response = jsonify(error={"code": code, "message": message})
+    # The identity service's error shape; not OData's {"code": ...}, whose key reads as an authorization code.
+    response = jsonify(error=code, error_description=message)
     response.status_code = status
     if realm:
         response.headers["WWW-Authenticate"] = f'Basic realm="{realm}"'
@@ -50,7 +51,7 @@ def _signed_in(realm: str) -> User | Response:
     registry = current_app.extensions["flowguide.sandbox"].registry
     user = registry.user(given.username or "") if given and given.type == "basic" else None
     if user is None or not user.check_password(given.password or ""):  # type: ignore[union-attr]
-        return _refused(401, "Unauthorized", f"Sign in to the {realm} (HTTP Basic: a login and its password).", realm)
+        return _refused(401, "unauthorized", f"Sign in to the {realm} (HTTP Basic: a login and its password).", realm)
     return user
 
 
@@ -94,7 +95,7 @@ def profile_revoke(token_id: str) -> Response:
 def _administrator() -> User | Response:
     user = _signed_in("Instance Manager")
     if isinstance(user, User) and not user.is_admin:
-        return _refused(403, "Forbidden", "Only administrators can open the Instance Manager.")
+        return _refused(403, "forbidden", "Only administrators can open the Instance Manager.")
     return user
 
 

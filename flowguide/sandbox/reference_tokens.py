@@ -89,15 +89,15 @@ def parse_expiration(text: str, now: int) -> int:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise IssueRefused(
-            400, "BadRequest", "expiration_time must be a UTC date-time such as 2027-01-31T00:00:00Z."
+            400, "invalid_request", "expiration_time must be a UTC date-time such as 2027-01-31T00:00:00Z."
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # the dialog's time is UTC
     seconds = int(moment.timestamp())
     if seconds <= now:
-        raise IssueRefused(400, "BadRequest", "expiration_time must be in the future.")
+        raise IssueRefused(400, "invalid_request", "expiration_time must be in the future.")
     if seconds - now > MAX_LIFETIME:
-        raise IssueRefused(400, "BadRequest", "expiration_time is more than a year away (the sandbox's limit).")
+        raise IssueRefused(400, "invalid_request", "expiration_time is more than a year away (the sandbox's limit).")
     return seconds
 
 
@@ -142,17 +142,17 @@ class ReferenceTokenStore:
         wanted = tuple(dict.fromkeys(scope.split()))
         allowed = [s for s in app.scopes if s in self.sandbox.registry.api_scopes]
         if not wanted:
-            raise IssueRefused(400, "BadRequest", f"Choose one or more scopes: {' '.join(allowed)}.")
+            raise IssueRefused(400, "invalid_request", f"Choose one or more scopes: {' '.join(allowed)}.")
         if any(s not in allowed for s in wanted):
             raise IssueRefused(
-                400, "BadRequest", f"A reference token for {app.client_id} may carry {' '.join(allowed)}."
+                400, "invalid_request", f"A reference token for {app.client_id} may carry {' '.join(allowed)}."
             )
         return wanted
 
     def application(self, client_id: str) -> TrustedApplication:
         app = self.sandbox.registry.application(client_id)
         if app is None:
-            raise IssueRefused(404, "NotFound", "There is no Trusted Application with this ApplicationUri.")
+            raise IssueRefused(404, "not_found", "There is no Trusted Application with this ApplicationUri.")
         return app
 
     def issue(
@@ -164,7 +164,7 @@ class ReferenceTokenStore:
         expires_at = parse_expiration(fields.get("expiration_time", ""), now)
         description = fields.get("description", "").strip()
         if len(description) > 200:
-            raise IssueRefused(400, "BadRequest", "The description is over 200 characters.")
+            raise IssueRefused(400, "invalid_request", "The description is over 200 characters.")
         value = PREFIX + secrets.token_hex(32).upper()
         acts_as = creator.login if kind == PAT else str(app.SystemUser)
         record = ReferenceTokenRecord(
@@ -187,7 +187,7 @@ class ReferenceTokenStore:
         app = self.application(client_id)
         problem = pat_refusal(app, user)
         if problem:
-            raise IssueRefused(403, "Forbidden", problem)
+            raise IssueRefused(403, "forbidden", problem)
         return self.issue(PAT, app, user, fields)
 
     def issue_sat(self, admin: User, client_id: str, fields: dict[str, str]) -> tuple[ReferenceTokenRecord, str]:
@@ -195,7 +195,7 @@ class ReferenceTokenStore:
         app = self.application(client_id)
         problem = sat_refusal(app)
         if problem:
-            raise IssueRefused(403, "Forbidden", problem)
+            raise IssueRefused(403, "forbidden", problem)
         return self.issue(SAT, app, admin, fields)
 
     def of_user(self, login: str) -> list[ReferenceTokenRecord]:
@@ -211,7 +211,7 @@ class ReferenceTokenStore:
         with self.sandbox.state.lock:
             record = next((r for r in among if r.id == token_id), None)
             if record is None:
-                raise IssueRefused(404, "NotFound", "There is no token with this id on this page.")
+                raise IssueRefused(404, "not_found", "There is no token with this id on this page.")
             if record.revoked_at is None:
                 record.revoked_at, record.revoked_by = self.sandbox.clock.now(), by
             return record
