@@ -79,7 +79,8 @@ class Visitor:
         # Only the load test's own nginx configuration names the replica; deploy/nginx.conf does not.
         replica = getattr(headers, "get", lambda _k: None)("x-flowguide-replica")
         if replica:
-            self.replicas.append(replica)
+            # nginx lists every replica it tried ("a, b" when a was down); the last one answered.
+            self.replicas.append(replica.split(",")[-1].strip())
 
     def open(self) -> Run:
         """Load the page and open its session at the address it is on, then reveal the secrets."""
