@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from locust import LoadTestShape, User, constant, events, task
-from websockets.exceptions import ConnectionClosed
+from websocket import WebSocketConnectionClosedException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -32,7 +32,7 @@ from loadtest.walk import Visitor, shared_values  # noqa: E402
 
 THINK = float(os.environ.get("FLOWGUIDE_THINK", "5"))
 REPORT: dict[str, Any] = {"next": [], "seen": {}, "replicas": {}, "recovered": [], "failures": [], "counts": {}}
-LOST = (ConnectionClosed, ConnectionError, OSError)
+LOST = (WebSocketConnectionClosedException, ConnectionError, OSError)
 
 
 class Reader(User):

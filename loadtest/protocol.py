@@ -8,8 +8,10 @@ for the button's id, read from the deltas); it ends at ``script_finished``. A cl
 fragment reruns. The element tree is kept as the front end keeps it: an element not sent again by a
 run (for a fragment run, within that fragment) is stale and dropped.
 
-The websocket client is ``websockets``' synchronous one, which Streamlit itself depends on; it also
-runs under gevent's monkey-patching, so Locust drives it unchanged (``loadtest/locustfile.py``).
+The websocket client is ``websocket-client``: plain blocking sockets and no threads of its own, so it
+runs unchanged under gevent's monkey-patching, where Locust drives it (``loadtest/locustfile.py``).
+(``websockets``' synchronous client, which Streamlit depends on, reads in a thread of its own; under
+gevent a reader stopped mid-read left libev watching a closed socket, and Locust aborted.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
-from websockets.sync.client import ClientConnection, connect
+from websocket import (
+    ABNF,
+    WebSocket,
+    WebSocketConnectionClosedException,
+    WebSocketTimeoutException,
+    create_connection,
+)
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
 DONE = {FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
@@ -65,7 +73,8 @@ class Session:
     elements: dict[tuple[int, ...], Shown] = field(default_factory=dict)
     page_script_hash: str = ""
     widgets: dict[str, WidgetState] = field(default_factory=dict)
-    ws: ClientConnection | None = None
+    ws: WebSocket | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     # --- the connection ----------------------------------------------------------------------------
 
@@ -73,16 +82,14 @@ class Session:
         """Connect and run the page at ``path`` with ``query``, as a browser loading that address."""
         parts = urlsplit(self.base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
-        # Entered as a context manager, as websockets asks; close() leaves it.
-        self.ws = connect(
+        self.ws = create_connection(
             f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/_stcore/stream",
+            timeout=self.timeout,
             subprotocols=["streamlit"],
             origin=f"{parts.scheme}://{parts.netloc}",
-            additional_headers=self.headers,
-            open_timeout=self.timeout,
-            max_size=None,
-            compression=None,
-        ).__enter__()
+            header=[f"{name}: {value}" for name, value in self.headers.items()],
+        )
+        self.response_headers = dict(self.ws.getheaders() or {})
         self.elements.clear()
         self.widgets.clear()
         self.page_script_hash = ""
@@ -96,7 +103,7 @@ class Session:
     def _send(self, msg: BackMsg) -> None:
         if self.ws is None:
             raise ProtocolError("the session is not open")
-        self.ws.send(msg.SerializeToString())
+        self.ws.send_binary(msg.SerializeToString())
 
     def _receive(self, deadline: float) -> ForwardMsg:
         if self.ws is None:
@@ -104,12 +111,15 @@ class Session:
         left = deadline - time.monotonic()
         if left <= 0:
             raise ProtocolError(f"no script_finished within {self.timeout:.0f} s")
+        self.ws.settimeout(left)
         try:
-            data = self.ws.recv(timeout=left)
-        except TimeoutError as exc:
+            opcode, data = self.ws.recv_data()
+        except WebSocketTimeoutException as exc:
             raise ProtocolError(f"no script_finished within {self.timeout:.0f} s") from exc
-        if isinstance(data, str):
-            raise ProtocolError("the server sent a text frame; Streamlit speaks binary protobufs")
+        if opcode == ABNF.OPCODE_CLOSE:
+            raise WebSocketConnectionClosedException("the server closed the websocket")
+        if opcode != ABNF.OPCODE_BINARY:
+            raise ProtocolError("the server sent a frame that is not binary; Streamlit speaks binary protobufs")
         msg = ForwardMsg()
         msg.ParseFromString(data)
         return msg

@@ -88,8 +88,7 @@ class Visitor:
             self.load_page()
             self.session.headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
             run = self.session.open()
-            if self.session.ws is not None and self.session.ws.response is not None:
-                self._note_replica(self.session.ws.response.headers)
+            self._note_replica(self.session.response_headers)
             self.session.toggle("Reveal secrets", True)
         except BaseException:
             # Half a page is no page: the next attempt starts from the address again.
