@@ -143,7 +143,7 @@ def profile_lines(collapsed: str, top: int = 12) -> list[str]:
                 within[frame] += int(count)
     if not total:
         return ["  (no samples)"]
-    lines = [f"  {total} samples; own time:"]
+    lines = [f"  {total} samples of the thread holding the GIL; own time:"]
     lines += [f"    {n / total:6.1%}  {frame[:110]}" for frame, n in own.most_common(top)]
     lines.append("  time within (app, Streamlit runtime, Starlette, protobuf):")
     lines += [f"    {n / total:6.1%}  {frame[:110]}" for frame, n in within.most_common(top)]

@@ -129,7 +129,17 @@ class Monitor:
         if not Path(spy).exists():
             return None
         args = [spy, "record", "--pid", str(self.servers.replicas[0].pid), "--duration", f"{self.profile_seconds:.0f}"]
-        args += ["--rate", "50", "--format", "raw", "--nonblocking", "--output", str(self.folder / "profile.txt")]
+        # --gil: only the thread holding the GIL, which is what a replica's one core spends (no sleeping threads).
+        args += [
+            "--rate",
+            "50",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--gil",
+            "--output",
+            str(self.folder / "profile.txt"),
+        ]
         return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def finish(self) -> None:

@@ -69,6 +69,6 @@ def test_errors_shared_values_and_memory_are_verdicts() -> None:
 def test_the_profile_counts_own_time_and_time_within() -> None:
     collapsed = "main (a.py:1);run (flowguide/x.py:2);dot (g.py:3) 30\nmain (a.py:1);idle (s.py:9) 10\n"
     text = "\n".join(figures.profile_lines(collapsed))
-    assert "40 samples" in text
+    assert "40 samples of the thread holding the GIL" in text
     assert "75.0%  dot (g.py:3)" in text
     assert "75.0%  run (flowguide/x.py:2)" in text
