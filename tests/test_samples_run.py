@@ -1,13 +1,17 @@
-"""Every program /guide can show runs against the standalone sandbox over real sockets and reaches the API's 200.
+"""Every program /guide can show runs against the standalone sandbox over real sockets and reaches the API's 200
+(a sign-in-only program: who signed in).
 
 The programs are generated for every complete set of guide answers (tests/test_guide.py's
 ``all_answer_sets``) and deduplicated. The generator's own parameter puts the demo registry's app in the
-visitor's place (README: com.example/nightly-sync, com.example/web-portal, com.example/spa): its client
+visitor's place (README: com.example/nightly-sync, com.example/web-portal, com.example/spa, com.example/cli): its client
 id and redirect URI, and the requested scopes the demo app may have. The issuer comes from the
 programs' own ``ERPNET_ISSUER`` variable, and the secret from ``ERPNET_CLIENT_SECRET``; the browser page
 has the issuer written in, as a visitor's copy would. Python runs in this interpreter, Node.js programs
 with tests/oidc/node_modules, curl with ``sh``, the web apps as servers on the redirect URI's port with a
-person signing in over HTTP (tests/fixtures/sign_in_pages.py), and the SPA in Chromium.
+person signing in over HTTP (tests/fixtures/sign_in_pages.py), and the SPA in Chromium. Programs that
+print an address for a browser (the curl exchange, the command-line tool) get that person at the address;
+the curl script then reads the address the browser landed on from its standard input, and the tool (with
+``BROWSER=true``, so no browser opens) gets the browser's last request on its own loopback listener.
 """
 
 from __future__ import annotations
