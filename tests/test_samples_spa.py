@@ -27,13 +27,21 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def spa_programs(standalone_sandbox: StandaloneSandbox) -> list[Sample]:
-    return generated("spa", standalone_sandbox.issuer)
+    return [s for s in generated("spa", standalone_sandbox.issuer) if s.id == "browser_spa"]
 
 
-def test_the_walk_finds_the_spa_with_and_without_a_refresh_token(spa_programs: list[Sample]) -> None:
-    assert {s.id for s in spa_programs} == {"browser_spa"}
+@pytest.fixture(scope="module")
+def sign_in_only_programs(standalone_sandbox: StandaloneSandbox) -> list[Sample]:
+    return [s for s in generated("spa", standalone_sandbox.issuer) if s.id == "browser_sign_in_only"]
+
+
+def test_the_walk_finds_the_spa_with_and_without_a_refresh_token(
+    spa_programs: list[Sample], sign_in_only_programs: list[Sample], standalone_sandbox: StandaloneSandbox
+) -> None:
+    assert {s.id for s in generated("spa", standalone_sandbox.issuer)} == {"browser_spa", "browser_sign_in_only"}
     assert len(spa_programs) == 2  # the demo SPA may not have update, so only offline_access varies
-    assert all(CDN_SCRIPT in s.code for s in spa_programs)
+    assert len(sign_in_only_programs) == 1  # openid profile, whatever else was answered
+    assert all(CDN_SCRIPT in s.code for s in spa_programs + sign_in_only_programs)
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +101,19 @@ def test_spa_program_signs_david_in_and_reads_his_customers(
     assert STATUS.findall(result) == ["200"], f"{result} {console}"
     body = result.split("\n", 1)[1]
     assert [row["Number"] for row in json.loads(body)["value"]] == DAVID_CUSTOMERS
+
+
+def test_sign_in_only_browser_program_learns_who_david_is(
+    sign_in_only_programs: list[Sample], served: dict, library: bytes, chromium, standalone_sandbox: StandaloneSandbox
+) -> None:
+    (program,) = sign_in_only_programs
+    assert "/api/" not in program.code
+    page = ("text/html; charset=utf-8", program.code.encode())
+    served.update({"/": page, "/callback": page})
+    result, console = _sign_in(chromium, library, standalone_sandbox)
+    assert json.loads(result) == {
+        "iss": standalone_sandbox.issuer,
+        "sub": DAVID[0],
+        "name": "David",  # from userinfo: the sandbox's ID tokens carry no profile
+        "email": "david@example.com",
+    }, console
