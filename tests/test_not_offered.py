@@ -186,3 +186,10 @@ def test_a_probe_naming_an_unpublished_secret_is_refused(tmp_path: Path) -> None
     path = _broken(tmp_path, lambda w: w["probe"]["params"].update(client_secret="{secret:com.example/nobody}"))
     with httpx.Client(base_url="http://127.0.0.1:9", timeout=1) as http, pytest.raises(ValueError, match="nobody"):
         send_probe(http, load_file(path, NotOfferedFile).ways[0])
+
+
+def test_answering_keeps_the_open_answer_in_the_address() -> None:
+    at = run_page("guide", {"about": "on_behalf_of"})
+    at.radio(key="guide_signin").set_value("yes").run()
+    assert at.query_params["about"] == "on_behalf_of" and at.query_params["signin"] == "yes"
+    assert any(m.value.startswith("### What about on-behalf-of") for m in at.markdown)
