@@ -196,3 +196,16 @@ def test_the_transcript_masks_the_value_wherever_it_goes(http: httpx.Client, sb:
     assert issued in exchange.secrets()
     for shown in (exchange.render_http(), exchange.to_curl(), exchange.to_curl(multiline=True)):
         assert issued not in shown and issued[:8] + "…(masked)" in shown
+
+
+def test_browser_scripts_cannot_send_an_api_key_header(http: httpx.Client) -> None:
+    preflight = http.options(
+        CUSTOMERS,
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-api-key",
+        },
+    )
+    allowed = preflight.headers.get("Access-Control-Allow-Headers", "").lower()
+    assert "x-api-key" not in allowed and "api-key" not in allowed.split(", ")

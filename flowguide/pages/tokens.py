@@ -91,9 +91,8 @@ for name in dropped:
 st.title("Token inspector")
 st.markdown(
     f"Paste an access token or ID token from {brand().name} Identity (or any JWT) to see what is inside, "
-    "or a reference token (enrt_…) to see what it is, "
-    "what each claim means, and whether it is genuine. The token stays in this browser session on the "
-    "server: it is never put in a URL, a log or a file."
+    "what each claim means, and whether it is genuine, or a reference token (`enrt_…`) to see what it is. "
+    "The token stays in this browser session on the server: it is never put in a URL, a log or a file."
 )
 if dropped:
     st.warning(
