@@ -63,3 +63,18 @@ def test_the_walk_runs_against_the_standalone_sandbox_over_a_socket(served: Sand
     assert all(not r.failed() for r in results)
     pat = served.reference_tokens.find(run.reference["PAT"]["token"])
     assert pat is not None and pat.revoked_at is not None and pat.last_used_at is not None
+
+
+def test_the_value_is_shown_once_masked_and_the_list_shows_the_last_use() -> None:
+    at = run_page("simulator", {"flow": "reference_token"})
+    _next(at)
+    assert "**Shown once.**" in _texts(at, "success")
+    value = _sim(at).run.reference["PAT"]["token"]
+    assert value[:8] + "…(masked)" in _texts(at, "code") and value not in _everything_shown(at)
+    at.toggle(key="sim_reveal").set_value(True).run()
+    assert value in _texts(at, "code"), "Reveal secrets shows the value, as it shows every other secret"
+    at.toggle(key="sim_reveal").set_value(False).run()
+    _next(at)
+    _next(at)
+    listed = at.table[0].value
+    assert list(listed["kind"]) == ["PAT"] and list(listed["last_used"])[0] != "never"

@@ -6,6 +6,8 @@ comes from its store, looked up by the value's hash, without counting as a use.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from flowguide.pages.inert import md_text
@@ -13,6 +15,9 @@ from flowguide.reference_tokens import ReferenceInspection, reference_content
 from flowguide.sandbox import Sandbox
 from flowguide.sandbox.reference_tokens import iso
 from flowguide.transcript import mask
+
+if TYPE_CHECKING:
+    from flowguide.client import StepResult
 
 SAMPLE_FORM = {"trusted_application": "com.example/report-script", "scope": "read", "description": "Inspector sample"}
 SAMPLE_LIFETIME = 30 * 24 * 3600
@@ -71,3 +76,31 @@ def reference_view(inspection: ReferenceInspection, sandbox: Sandbox, *, key: st
     st.markdown("Documentation: " + " · ".join(f"[{d.title}]({d.url})" for d in words.docs))
     with st.expander("What Flow Guide's sandbox chose where the documentation leaves it open"):
         st.markdown("\n".join(f"- {choice}" for choice in words.sandbox_choices))
+
+
+def _listing_rows(result: StepResult) -> list[dict[str, str]]:
+    """The Profile site's token list as the last exchange brought it back (values from the wire, shown inert)."""
+    body = result.exchanges[-1].response_json() if result.exchanges else None
+    listed = body.get("tokens") if isinstance(body, dict) else None
+    columns = ("kind", "trusted_application", "description", "scope", "expiration_time", "last_used", "revoked")
+    rows = [t for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
+    return [
+        {name: md_text(row.get(name) if row.get(name) is not None else "never") for name in columns} for row in rows
+    ]
+
+
+def reference_step_panel(result: StepResult, *, reveal: bool) -> None:
+    """In the simulator's reference-token walk: the value shown once, or the token list with its last use."""
+    value = result.values.get("reference_token")
+    if isinstance(value, str) and value:
+        st.success(
+            f"**Shown once.** The {result.values.get('kind', '')} is `enrt_` and 64 hex digits; copy it to a vault "
+            "now. The identity service keeps only its hash, so no page can show it again.",
+            icon=":material/key:",
+        )
+        st.code(value if reveal else mask(value), language=None, wrap_lines=True)
+    if "last_used" in result.values:
+        rows = _listing_rows(result)
+        if rows:
+            st.markdown("**What the Profile site lists** (never the value)")
+            st.table(rows, hide_index=True, alt="The person's reference tokens with their last use")

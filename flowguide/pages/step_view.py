@@ -17,6 +17,7 @@ from flowguide.client.back_channel import expectations
 from flowguide.pages import exchange_view as xv
 from flowguide.pages.inert import md_text
 from flowguide.pages.jwt_view import CHECK_ICONS, jwt_view
+from flowguide.pages.reference_view import reference_step_panel
 from flowguide.simulation import HYBRID_LANES, Simulation, pkce_computation
 from flowguide.tokens import verify
 
@@ -85,6 +86,7 @@ def _what_crossed_the_wire(sim: Simulation, result: StepResult, lane: str | None
     arrived_at = sim.run.auth.location if result.step.endswith("callback") else ""
     xv.exchanges_view(result.exchanges, reveal=reveal, arrived_at=arrived_at)
     _tokens_received(sim, result, reveal)
+    reference_step_panel(result, reveal=reveal)
     if "rows" in result.values and result.exchanges:
         claims = sim.lane_claims(lane or ("service" if sim.flow == "client_credentials" else "web app"))
         # A reference token has no claims to read: the step says whom the API acted as.
