@@ -51,3 +51,13 @@ def test_the_guide_page_shows_the_policy_and_why() -> None:
     shown = "\n".join(m.value for m in at.markdown)
     assert "`AccessTokens` = **AuthenticatedUsers**" in shown and "Profile site" in shown
     assert any("A reference token is a password that acts on its own" in w.value for w in at.warning)
+
+
+def test_the_review_export_carries_the_policy_its_reason_and_the_warning() -> None:
+    from flowguide.review import build_review, to_markdown
+
+    exported = to_markdown(build_review({"signin": "no", "unattended": "yes", "service_oauth": "no"}))
+    assert "| `AccessTokens` | `AdministratorsOnly` | A SAT needs reference tokens allowed" in exported
+    assert "A reference token is a password that acts on its own" in exported
+    plain = to_markdown(build_review({"signin": "no", "unattended": "yes"}))
+    assert "| `AccessTokens` | `None` |" in plain and "A reference token is a password" not in plain

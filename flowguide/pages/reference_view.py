@@ -82,7 +82,7 @@ def _listing_rows(result: StepResult) -> list[dict[str, str]]:
     """The Profile site's token list as the last exchange brought it back (values from the wire, shown inert)."""
     body = result.exchanges[-1].response_json() if result.exchanges else None
     listed = body.get("tokens") if isinstance(body, dict) else None
-    columns = ("kind", "trusted_application", "description", "scope", "expiration_time", "last_used", "revoked")
+    columns = ("kind", "description", "scope", "expiration_time", "last_used")
     rows = [t for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
     return [
         {name: md_text(row.get(name) if row.get(name) is not None else "never") for name in columns} for row in rows
