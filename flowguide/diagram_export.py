@@ -120,13 +120,14 @@ _FONT_SIZE = re.compile(r'font-size="([\d.]+)"')
 _NOISE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<title>.*?</title>", re.DOTALL)
 
 
-def page_svg(svg: str, label: str, name: str, theme_css: str, title: str = "Diagram") -> str:
+def page_svg(svg: str, label: str, name: str, theme_css: str, title: str = "Diagram", step: str | None = None) -> str:
     """A rendered SVG ready to go inline in the page: sized in pixels, never smaller than readable.
 
     It is as wide as its column up to its natural size, and narrower only down to the width where its
     smallest text is ``MIN_FONT_PX``; below that its box scrolls sideways. ``label`` is what a screen
     reader announces (the diagram in words), ``title`` names the box that scrolls (it takes the keyboard's
-    focus, so arrow keys scroll it); ``theme_css`` repaints it for the dark theme. The SVG is
+    focus, so arrow keys scroll it); ``theme_css`` repaints it for the dark theme; ``step``, the step
+    highlighted, is written on it (``data-step``) so a page or a test can tell which step it shows. The SVG is
     our own specs drawn by Graphviz, which escapes every label; nothing a visitor typed is in it.
     """
     match = _ROOT.search(svg)
@@ -139,7 +140,9 @@ def page_svg(svg: str, label: str, name: str, theme_css: str, title: str = "Diag
     style = f"width:100%;max-width:{natural:.0f}px;min-width:{narrowest:.0f}px;height:auto;display:block"
     root = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="fg-svg" viewBox="{view_box}" style="{style}" '
-        f'role="img" aria-label="{html.escape(label, quote=True)}" data-diagram="{html.escape(name)}">'
+        f'role="img" aria-label="{html.escape(label, quote=True)}" data-diagram="{html.escape(name)}"'
+        + (f' data-step="{html.escape(step)}"' if step else "")
+        + ">"
         f"<style>{theme_css}</style>"
     )
     body = _NOISE.sub("", svg[match.end() :])

@@ -4,7 +4,7 @@ A sequence spec lists participants and ordered messages; each message names the 
 ``content/flows/<flow>.yaml`` it belongs to, so a walkthrough can highlight one step. The overview
 spec is the documentation's picture of the whole solution (who talks to whom), drawn as a flowchart.
 
-This module loads specs, caches their DOT and says where a walkthrough stands; it re-exports the
+This module loads specs, caches their DOT and each drawn state, and says where a walkthrough stands; it re-exports the
 rest, so callers keep importing diagrams from here:
 
 - flowguide.diagram_spec: the spec's model and the checks every spec passes;
@@ -146,12 +146,61 @@ def diagram_html(
     words = text_alternative(spec, outcome)
     shown_words = [words[i] for i in rows] if rows is not None else words
     label = f"{spec.title}: " + " ".join(shown_words)
-    return page_svg(_ID.sub(f'id="{name}-', svg), label, name, theme_css(SCOPE), spec.title)
+    return page_svg(_ID.sub(f'id="{name}-', svg), label, name, theme_css(SCOPE), spec.title, highlight_step)
 
 
+@lru_cache(maxsize=128)
 def tree_html(dot: str, label: str, name: str = "decision-tree", title: str = "The decision tree") -> str:
-    """A tree or flowchart's DOT drawn on the server, inline for the page."""
+    """A tree or flowchart's DOT drawn on the server, inline for the page (once per DOT, label and name)."""
     return page_svg(_ID.sub(f'id="{name}-', render_svg(dot)), label, name, theme_css(SCOPE), title)
+
+
+# --- each state drawn once per process --------------------------------------------------------------
+
+# A state is a diagram x variant x params x step x outcome x focus x name: a few hundred in all, 12-60 KB each.
+STATES_CACHED = 512
+Params = tuple[tuple[str, str], ...]
+OutcomeKey = tuple[tuple[str, StepOutcome], ...]
+
+
+def outcome_key(outcome: Outcome | None) -> OutcomeKey:
+    """A run's outcome as part of a cache key (no outcome and an empty one draw the same picture)."""
+    return tuple(sorted((outcome or {}).items()))
+
+
+@lru_cache(maxsize=STATES_CACHED)
+def state_html(
+    diagram_id: str,
+    variant: str | None = None,
+    params: Params = (),
+    highlight_step: str | None = None,
+    outcome: OutcomeKey = (),
+    *,
+    focus: bool = False,
+    name: str = "diagram",
+) -> str:
+    """:func:`diagram_html` of one state, laid out by Graphviz once and then served from memory.
+
+    Every argument is part of the key, so two states never share a picture. Both themes share it:
+    the SVG's own CSS repaints it (``light-dark()``), so the theme is not part of the state.
+    """
+    spec = resolved_spec(diagram_id, variant, params)
+    return diagram_html(spec, highlight_step, dict(outcome), focus=focus, name=name)
+
+
+@lru_cache(maxsize=STATES_CACHED)
+def state_words(
+    diagram_id: str, variant: str | None = None, params: Params = (), outcome: OutcomeKey = ()
+) -> tuple[str, ...]:
+    """:func:`text_alternative` of one state, worded once."""
+    return tuple(text_alternative(resolved_spec(diagram_id, variant, params), dict(outcome)))
+
+
+@lru_cache(maxsize=64)
+def export_texts(diagram_id: str, variant: str | None = None, params: Params = ()) -> tuple[str, str]:
+    """The plain diagram's DOT and Mermaid text, for the export buttons (no step, no run, light colours)."""
+    spec = resolved_spec(diagram_id, variant, params)
+    return to_digraph(spec).source, to_mermaid(spec)
 
 
 # --- where a walkthrough stands (the /flows page's query parameters) --------------------------------
@@ -238,6 +287,7 @@ __all__ = [
     "contrast_ratio",
     "diagram_html",
     "diagram_ids",
+    "export_texts",
     "failed",
     "focus_window",
     "dot_available",
@@ -249,7 +299,10 @@ __all__ = [
     "render_svg",
     "resolve_position",
     "resolved_spec",
+    "outcome_key",
     "run_outcome",
+    "state_html",
+    "state_words",
     "step_outcome",
     "themed_svg",
     "tree_html",

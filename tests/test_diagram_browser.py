@@ -107,8 +107,18 @@ def test_diagrams_read_where_shown(streamlit_server: str, chromium, name: str, s
         page.wait_for_selector("svg.fg-svg", timeout=30_000)
         if name == "simulator":
             _run_the_simulator_to_its_end(page)
-        for expander in page.get_by_text("The whole diagram", exact=True).all():
+        expanders = page.get_by_text("The whole diagram", exact=True).all()
+        for expander in expanders:
             expander.click()
+        # The simulator sends its whole diagram only once the expander is open: wait until it is there.
+        whole = page.locator("svg.fg-svg[data-diagram$='-whole']")
+        page.wait_for_function(
+            "n => document.querySelectorAll(\"svg.fg-svg[data-diagram$='-whole']\").length >= n",
+            arg=len(expanders),
+            timeout=60_000,
+        )
+        wait_for_app(page)
+        assert whole.count() >= len(expanders)
         page.wait_for_timeout(500)
         measured = page.evaluate(MEASURE, MIN_RATIO)
         _shot(page, f"{name}_{size}_{scheme}", width)
@@ -142,7 +152,11 @@ def test_the_simulator_draws_the_failing_arrow_with_its_real_status(streamlit_se
         wait_for_app(page)
         _run_the_simulator_to_its_end(page)
         failed = page.evaluate(FAILED_ARROW)
-        unreached = page.locator('svg.fg-svg[data-diagram$="-whole"] g.message.unreached').count()
+        # The whole diagram is sent once its expander is open.
+        page.get_by_text("The whole diagram", exact=True).click()
+        whole = page.locator('svg.fg-svg[data-diagram$="-whole"]')
+        whole.wait_for(state="attached", timeout=60_000)
+        unreached = whole.locator("g.message.unreached").count()
     finally:
         context.close()
     assert any("✗ 401 invalid_client" in arrow["words"] for arrow in failed), failed

@@ -9,6 +9,8 @@ in this session's memory (st.session_state), never in the URL, a cache or a log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from flowguide import content
@@ -267,6 +269,56 @@ def _link_title(sim: Simulation) -> str:
     return narrative.title + what + (f", step {sim.position}: {shown.title}" if shown else "")
 
 
+def _step_panel(sim: Simulation, reveal: bool) -> None:
+    if sim.current is None:
+        views.before_start(sim)
+    else:
+        views.step_view(sim, sim.viewing, sim.current, reveal)
+
+
+def _lanes_panel(sim: Simulation, _reveal: bool) -> None:
+    if sim.flow == "hybrid":
+        views.lanes(sim)
+
+
+def _coming_panel(sim: Simulation, _reveal: bool) -> None:
+    st.divider()
+    _what_comes_next(sim)
+
+
+def _link_panel(sim: Simulation, _reveal: bool) -> None:
+    # In a documentation page's iframe the page is part of that page: no address to copy.
+    if not st.context.is_embedded:
+        ui.link_to_this(_link_title(sim), "simulator", _link_params(sim, st.query_params.get("app")))
+
+
+def _diagram_panel(sim: Simulation, _reveal: bool) -> None:
+    run = ui.run_diagram(sim)
+    ui.diagram_view(sim.flow, sim.highlight_step, key="simulator", exports=False, on_demand=True, **run)
+    if sim.highlight_step:
+        views.arrows_of_step(sim.flow, sim.highlight_step, **run)
+
+
+Panel = Callable[[Simulation, bool], None]
+# The panels beside and under the step, in order: (container key, view of the run and Reveal). Each is drawn
+# in its own keyed container, so every step has the same elements in the same places and the browser patches
+# the panels a step changes instead of remounting everything below one that grew. Add a panel here.
+STEP_PANELS: tuple[tuple[str, Panel], ...] = (
+    ("sim_step", _step_panel),
+    ("sim_lanes", _lanes_panel),
+    ("sim_coming", _coming_panel),
+    ("sim_clock", _clock_panel),
+    ("sim_link", _link_panel),
+)
+SIDE_PANELS: tuple[tuple[str, Panel], ...] = (("sim_diagram", _diagram_panel),)
+
+
+def _panels(sim: Simulation, reveal: bool, panels: tuple[tuple[str, Panel], ...]) -> None:
+    for key, panel in panels:
+        with st.container(key=key):
+            panel(sim, reveal)
+
+
 @st.fragment
 def stepper() -> None:
     """The bar, the step shown, what comes next, the diagram; Next reruns only this part of the page."""
@@ -274,22 +326,9 @@ def stepper() -> None:
     reveal = _controls(sim)
     detail, chart = st.columns([5, 4], gap="medium")
     with detail:
-        if sim.current is None:
-            views.before_start(sim)
-        else:
-            views.step_view(sim, sim.viewing, sim.current, reveal)
-        if sim.flow == "hybrid":
-            views.lanes(sim)
-        st.divider()
-        _what_comes_next(sim)
-        _clock_panel(sim, reveal)
-        # In a documentation page's iframe the page is part of that page: no address to copy.
-        if not st.context.is_embedded:
-            ui.link_to_this(_link_title(sim), "simulator", _link_params(sim, st.query_params.get("app")))
+        _panels(sim, reveal, STEP_PANELS)
     with chart, st.container(key="sim_side"):
-        ui.diagram_view(sim.flow, sim.highlight_step, key="simulator", exports=False, **ui.run_diagram(sim))
-        if sim.highlight_step:
-            views.arrows_of_step(sim.flow, sim.highlight_step, **ui.run_diagram(sim))
+        _panels(sim, reveal, SIDE_PANELS)
 
 
 # --- the page -----------------------------------------------------------------------------------------------

@@ -219,8 +219,9 @@ def arrows_of_step(
     params: Mapping[str, str] | None = None,
 ) -> None:
     """The highlighted arrows in words, as the diagram draws them (takes ui.run_diagram's outcome, variant, params)."""
-    spec = diagrams.resolved_spec(flow, variant, tuple(sorted((params or {}).items())))
-    words = diagrams.text_alternative(spec, outcome)
+    state = (flow, variant, tuple(sorted((params or {}).items())))
+    spec = diagrams.resolved_spec(*state)
+    words = diagrams.state_words(*state, diagrams.outcome_key(outcome))
     mine = [line for line, message in zip(words, spec.messages, strict=True) if message.step == step]
     if mine:
         st.markdown("**This step on the diagram**\n" + "\n".join(f"- {md_text(line)}" for line in mine))

@@ -41,6 +41,7 @@ def diagram_view(
     outcome: diagrams.Outcome | None = None,
     variant: str | None = None,
     params: Mapping[str, str] | None = None,
+    on_demand: bool = False,
 ) -> None:
     """Draw one diagram from ``diagrams/`` with its legend, its text alternative and export buttons.
 
@@ -48,25 +49,41 @@ def diagram_view(
     diagram one click away; ``outcome`` (step id -> ok, failed, not reached) draws what a run really
     did; ``variant`` is the kind of client (``web``, ``spa``, ``native``, ``cli``) and ``params`` fills
     the spec's placeholders (``scope``). ``key`` must differ between two views on the same page.
+    ``on_demand`` sends the whole diagram to the browser only while its expander is open (it reruns
+    the page, or the fragment, when opened): a page that changes step often then does not make every
+    visitor's browser take a hidden 50 KB SVG apart at each step.
     """
-    spec = diagrams.resolved_spec(diagram_id, variant, tuple(sorted((params or {}).items())))
+    state = (diagram_id, variant, tuple(sorted((params or {}).items())))
+    spec = diagrams.resolved_spec(*state)
     key = key or f"diagram_{diagram_id}"
+    run = diagrams.outcome_key(outcome)
     focus = spec.kind == "sequence" and highlight_step in spec.step_ids()
-    _svg(
-        diagrams.diagram_html(spec, highlight_step, outcome, focus=focus, name=f"{key}-{'focus' if focus else 'whole'}")
-    )
+    # Each state is laid out once per process (diagrams.state_html); a rerun only looks it up.
+    view = f"{key}-{'focus' if focus else 'whole'}"
+    _svg(diagrams.state_html(*state, highlight_step, run, focus=focus, name=view))
     if spec.kind == "sequence":
         legend = LEGEND if highlight_step else LEGEND.split(" **")[0]
         st.caption(legend + (LEGEND_RUN if outcome else ""))
     if focus:
-        with st.expander("The whole diagram", icon=":material/zoom_out_map:"):
-            st.caption("Every step, at a size you can read; scroll sideways where it is wider than the page.")
-            _svg(diagrams.diagram_html(spec, highlight_step, outcome, name=f"{key}-whole"))
+        _whole_diagram(diagrams.state_html(*state, highlight_step, run, name=f"{key}-whole"), key, on_demand)
     with st.expander("The diagram in words"):
         bullet = "" if spec.kind == "sequence" else "- "
-        st.markdown("\n".join(f"{bullet}{line}" for line in diagrams.text_alternative(spec, outcome)))
+        st.markdown("\n".join(f"{bullet}{line}" for line in diagrams.state_words(*state, run)))
     if exports:
-        _export_buttons(spec, key)
+        _export_buttons(spec, key, state)
+
+
+def _whole_diagram(page_svg: str, key: str, on_demand: bool) -> None:
+    box = st.expander(
+        "The whole diagram",
+        icon=":material/zoom_out_map:",
+        key=f"{key}_whole" if on_demand else None,
+        on_change="rerun" if on_demand else "ignore",
+    )
+    with box:
+        st.caption("Every step, at a size you can read; scroll sideways where it is wider than the page.")
+        if not on_demand or box.open:
+            _svg(page_svg)
 
 
 def recommended_diagram(recommendation: Recommendation) -> dict[str, Any]:
@@ -103,9 +120,9 @@ def _svg(page_svg: str) -> None:
     st.markdown(page_svg, unsafe_allow_html=True)
 
 
-def _export_buttons(spec: diagrams.DiagramSpec, key: str) -> None:
+def _export_buttons(spec: diagrams.DiagramSpec, key: str, state: tuple[str, str | None, diagrams.Params]) -> None:
     # Exports show the plain diagram (no step highlighted, light colours), ready for documentation.
-    dot_source = diagrams.to_digraph(spec).source
+    dot_source, mermaid = diagrams.export_texts(*state)
     dot_col, svg_col, mermaid_col = st.columns(3)
     dot_col.download_button(
         "DOT",
@@ -127,7 +144,7 @@ def _export_buttons(spec: diagrams.DiagramSpec, key: str) -> None:
     )
     mermaid_col.download_button(
         "Mermaid",
-        diagrams.to_mermaid(spec),
+        mermaid,
         file_name=f"{spec.id}.mmd",
         mime="text/plain",
         key=f"{key}_mermaid",
