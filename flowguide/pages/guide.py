@@ -175,4 +175,4 @@ if recommendation.complete:
         ui.diagram_view(flow, key=f"guide_{flow}", **shown)
 
 st.divider()
-not_offered_view.show_all(about)
+not_offered_view.show_all()

@@ -56,10 +56,10 @@ def show_selected(way_id: str) -> None:
             _answer(way)
 
 
-def show_all(selected: str | None) -> None:
-    """Every way not offered as an expander; the one a link asked for is open."""
+def show_all() -> None:
+    """Every way not offered as an expander, closed (a link's own answer is already open at the top)."""
     st.markdown("## What about …?")
     st.markdown(not_offered().intro)
     for way in not_offered().ways:
-        with st.expander(way.question, expanded=way.id == selected):
+        with st.expander(way.question):
             _answer(way)
