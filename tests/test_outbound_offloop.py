@@ -88,3 +88,39 @@ def test_a_name_is_connected_to_at_the_address_the_guard_checked(
 def test_the_loopback_twin_answers_as_itself(loopback_twin: int) -> None:
     # The contrast the tests above rely on: the same port on the local machine gives another answer.
     assert fetch_json(f"http://127.0.0.1:{loopback_twin}/jwks", allow_private=True)["server"] == "loopback"
+
+
+@pytest.fixture
+def proxy_in_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """A proxy on loopback named by every proxy variable; yields the request lines it was sent."""
+    seen: list[str] = []
+
+    class Proxy(handler_named("proxy")):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            seen.append(self.requestline)
+            super().do_GET()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    proxy = f"http://127.0.0.1:{httpd.server_address[1]}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        yield seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_proxy_in_the_environment_never_carries_a_request_past_the_guard(
+    namespace_server: NamespaceServer, proxy_in_environment: list[str]
+) -> None:
+    # A proxy would fetch whatever it is asked, unchecked: the guard connects to the checked address itself.
+    where = f"{namespace_server.address}:{namespace_server.port}"
+    assert fetch_json(f"http://{where}/jwks", allow_private=True)["server"] == "namespace"
+    with guarded_client(allow_private=True) as client:
+        assert client.get(f"http://{where}/jwks").json()["server"] == "namespace"
+    assert proxy_in_environment == []
