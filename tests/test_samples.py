@@ -80,6 +80,12 @@ def test_command_line_and_desktop_parts_get_the_loopback_program_and_mobile_keep
     assert {"Swift / iOS", "Android / Kotlin"} <= {e.platform for e in native.elsewhere}
 
 
+def test_installed_apps_are_told_the_documentation_s_console_sample_keeps_its_secret_in_the_program() -> None:
+    for client, warned in (("cli", True), ("native", True), ("web", False), ("spa", False)):
+        rec = recommend({"signin": "yes", "unattended": "no", "client": client})
+        assert ("console_sample_secret" in {w.id for w in rec.warnings}) == warned, client
+
+
 def test_platforms_that_cannot_run_here_are_links_only() -> None:
     parts = recommendation_code(recommend(HYBRID))
     platforms = {e.platform for p in parts for e in p.elsewhere}
