@@ -8,6 +8,8 @@ reveals the secrets in every session, collects the codes, verifiers and tokens e
 checks that no two sessions saw the same one. Exits 1 when a session failed or the sets overlap.
 
 Only 127.0.0.1 is contacted, and everything has a timeout: the whole run stops after --deadline seconds.
+This is the end-to-end cross-check with real browsers; the load test of the app itself, without browsers
+(Locust over Streamlit's websocket protocol, 100 readers and more), is ``python -m loadtest.run``.
 
     /work/venv/bin/python scripts/load_sessions.py --sessions 20 [--port 0] [--deadline 600] [--option NAME=VALUE]
 """
