@@ -11,7 +11,8 @@
 Everything listens on free loopback ports; everything started here is stopped here. Needs `.[load]`
 (Locust, py-spy). Exits 1 when a visitor met an error, a value was shown to two visitors, a visitor's
 page and websocket reached different replicas, or a visitor did not come back to its place; the timing
-and memory goals are printed as met or not (they depend on the machine), and do not change the exit code.
+and memory goals are printed as met or not (they depend on the machine), and do not change the exit code;
+nor do errors during a ramp, which goes past what the server holds on purpose.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ def print_run(
     lines += figures.usage_lines(usage, report)[0]
     more, isolated = figures.isolation_lines(report)
     lines += more
-    ok = no_errors and isolated
+    # A ramp goes past what the server holds on purpose: a press that times out up there is a figure, not a fault.
+    ok = (no_errors or bool(args.ramp)) and isolated
     if len(monitor.servers.replicas) > 1:
         more, spread = figures.replica_lines(report, monitor.killed)
         lines += more
