@@ -60,7 +60,7 @@ class Reader(User):
                 self._measure("Next", visitor.step)
         except LOST:
             REPORT["counts"]["interrupted"] = REPORT["counts"].get("interrupted", 0) + 1
-            where = visitor.position()[0]
+            where = visitor.url_step()
             if self._measure("reload", visitor.reload):
                 REPORT["recovered"].append([self.name, visitor.flow, where, visitor.position()[0]])
 

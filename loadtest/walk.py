@@ -125,12 +125,18 @@ class Visitor:
         return run
 
     def reload(self) -> Run:
-        """A browser that lost its server: load the same address again, over a new websocket."""
-        wanted = self.position()[0]
+        """A browser that lost its server: load the address it is on again, over a new websocket.
+
+        The address is the place: a press whose answer never came left it where it was, and a link to the
+        other flow that was followed but not drawn already names that flow, at its start.
+        """
+        flow, wanted = self.flow, self.url_step()
         self.session.close()
         run = self.open()
-        if self.position()[0] != wanted:
-            raise ProtocolError(f"reloaded at step {self.position()[0]}, was at step {wanted}")
+        if (self.flow, self.position()[0]) != (flow, wanted):
+            raise ProtocolError(
+                f"reloaded at {self.flow} step {self.position()[0]}, the address said {flow} step {wanted}"
+            )
         return run
 
     def close(self) -> None:

@@ -45,6 +45,9 @@ def test_a_reload_comes_back_to_the_step_and_the_next_flow_starts_afresh(streaml
         visitor.switch_flow()
         assert visitor.flow == "client_credentials"
         assert visitor.position() == (0, 4)
+        visitor.step()
+        visitor.reload()
+        assert (visitor.flow, visitor.position()) == ("client_credentials", (1, 4))
     finally:
         visitor.close()
 
