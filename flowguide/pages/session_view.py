@@ -96,8 +96,11 @@ def _sign_out_result(sim: Simulation) -> None:
         st.caption(f"End session answered {done[1]}.")
 
 
-def session_panel(sim: Simulation) -> None:
-    """The session and licence of the tokens the run holds, at the sandbox's time now."""
+def session_panel(sim: Simulation, reveal: bool = False) -> None:
+    """The session and licence of the tokens the run holds, at the sandbox's time now.
+
+    ``reveal`` is the simulator's panel signature; this panel shows no secret, so it is not used.
+    """
     status = licence_status(sim.sandbox, held_tokens(sim), sim.app.client_id)
     with st.container(border=True, key="sim_sessions"):
         st.markdown("**Session and licence**")

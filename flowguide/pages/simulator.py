@@ -19,6 +19,7 @@ from flowguide.pages import exchange_view as xv
 from flowguide.pages import step_view as views
 from flowguide.pages import ui
 from flowguide.pages.session import get_sandbox, reset_sandbox
+from flowguide.pages.session_view import session_panel
 from flowguide.simulation import (
     APP_CHOICES,
     APP_NAMES,
@@ -308,6 +309,7 @@ STEP_PANELS: tuple[tuple[str, Panel], ...] = (
     ("sim_lanes", _lanes_panel),
     ("sim_coming", _coming_panel),
     ("sim_clock", _clock_panel),
+    ("sim_session", session_panel),
     ("sim_link", _link_panel),
 )
 SIDE_PANELS: tuple[tuple[str, Panel], ...] = (("sim_diagram", _diagram_panel),)
