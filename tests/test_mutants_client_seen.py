@@ -519,6 +519,18 @@ issue_pat
   person | Create PAT | POST /profile/security/tokens -> 403 | Basic | description=… expiration_time=… scope=read trusted_application=…
   error: forbidden 403
 """,
+    "reference_token_expired": """
+issue_pat
+  person | Create PAT | POST /profile/security/tokens -> 201 | Basic | description=… expiration_time=… scope=read trusted_application=…
+  ✓ the value is enrt_ and 64 hex digits
+  ✓ shown once: the answer is not cached
+  ✓ the PAT acts as david
+  values: acts_as kind reference_token
+pat_api_call
+  script | GET Crm_Sales_Customers (Authorization) | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 401 | Bearer
+  values: clock_advanced_seconds
+  error: invalid_token 401
+""",
     "reference_tokens_not_allowed": """
 issue_pat
   person | Create PAT | POST /profile/security/tokens -> 403 | Basic | description=… expiration_time=… scope=read trusted_application=…

@@ -167,6 +167,14 @@ class LicencesInUse(Mistake):
         return True
 
 
+class ExpiredReferenceToken(Mistake):
+    def wait_before_api_call(self, run: FlowRun, service: bool) -> int:
+        # The script runs again after the PAT's expiration time, with the same token.
+        from flowguide.client.reference_steps import LIFETIME
+
+        return 0 if service else LIFETIME + 60
+
+
 class TwoTokenHeaders(Mistake):
     def reference_headers(self, headers: tuple[str, ...]) -> tuple[str, ...]:
         # The script sends the token as Authorization and as X-Api-Key in the same request.
@@ -195,4 +203,5 @@ MISTAKES: dict[str, Mistake] = {
     "reference_tokens_not_allowed": Mistake(),
     "pat_for_administrators_only": Mistake(),
     "two_token_headers": TwoTokenHeaders(),
+    "reference_token_expired": ExpiredReferenceToken(),
 }

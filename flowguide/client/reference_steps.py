@@ -78,6 +78,8 @@ def issue_sat(run: FlowRun, r: StepResult) -> None:
 
 def _calls(run: FlowRun, r: StepResult, kind: str, actor: str) -> None:
     held = run.reference.get(kind, {})
+    if not run.wait(r, run.mistake.wait_before_api_call(run, service=kind == "SAT")):
+        return
     for i, name in enumerate(run.mistake.reference_headers(HEADERS)):
         if i and not run.wait(r, BETWEEN_CALLS):
             return
