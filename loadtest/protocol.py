@@ -71,6 +71,8 @@ class Session:
     timeout: float = 30.0
     headers: dict[str, str] = field(default_factory=dict)
     elements: dict[tuple[int, ...], Shown] = field(default_factory=dict)
+    # Containers (columns, the fragment's own) by place: the run and the fragment that last drew them.
+    blocks: dict[tuple[int, ...], tuple[str, str]] = field(default_factory=dict)
     page_script_hash: str = ""
     widgets: dict[str, WidgetState] = field(default_factory=dict)
     ws: WebSocket | None = None
@@ -91,6 +93,7 @@ class Session:
         )
         self.response_headers = dict(self.ws.getheaders() or {})
         self.elements.clear()
+        self.blocks.clear()
         self.widgets.clear()
         self.page_script_hash = ""
         return self.rerun()
@@ -176,18 +179,31 @@ class Session:
 
     def _apply(self, msg: ForwardMsg, run_id: str) -> None:
         delta = msg.delta
-        if delta.WhichOneof("type") == "new_element":
-            path = tuple(msg.metadata.delta_path)
+        kind = delta.WhichOneof("type")
+        path = tuple(msg.metadata.delta_path)
+        if kind == "new_element":
             # A new element replaces whatever was at its place, and what was under that place.
             for stale in [p for p in self.elements if p[: len(path)] == path and p != path]:
                 del self.elements[stale]
             self.elements[path] = Shown(delta.new_element, run_id, delta.fragment_id)
+        elif kind == "add_block":
+            self.blocks[path] = (run_id, delta.fragment_id)
 
     def _drop_stale(self, run_id: str, fragments: tuple[str, ...]) -> None:
-        for path, shown in list(self.elements.items()):
-            judged = not fragments or shown.fragment_id in fragments
-            if judged and shown.run_id != run_id:
-                del self.elements[path]
+        """What this run did not draw again goes, as the front end's clearStaleNodes decides."""
+        if not fragments:
+            stale = [p for p, shown in self.elements.items() if shown.run_id != run_id]
+            self.blocks = {p: b for p, b in self.blocks.items() if b[0] == run_id}
+        else:
+            # Within a block this fragment run drew again, an element of a fragment it did not draw is stale.
+            redrawn = [p for p, (run, fragment) in self.blocks.items() if run == run_id and fragment in fragments]
+            stale = [
+                p
+                for p, shown in self.elements.items()
+                if shown.fragment_id and shown.run_id != run_id and any(p[: len(b)] == b for b in redrawn)
+            ]
+        for path in stale:
+            del self.elements[path]
 
     # --- what is shown, and clicks -----------------------------------------------------------------
 

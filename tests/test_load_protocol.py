@@ -25,6 +25,9 @@ def test_a_visitor_walks_the_simulator_step_by_step(streamlit_server: str) -> No
             assert visitor.session.query == f"flow=authorization_code&step={expected}"
             # The stepper is an st.fragment: the click carries its id, and only the fragment reran.
             assert run.fragment_ids, "the click reran the whole page, not the stepper's fragment"
+            # What the fragment run did not draw again is gone: the sign-in and consent pages' buttons.
+            shown = {element.button.label for kind, element, _ in visitor.session.shown() if kind == "button"}
+            assert label == "Next" or label not in shown
         assert labels == ["Next", "Next", "Sign in", "Allow", "Next"]
         # The code and the state were shown revealed, and are this session's.
         assert len(visitor.seen) >= 2
