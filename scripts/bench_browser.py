@@ -15,7 +15,7 @@ Chromium and walks /simulator?flow=authorization_code to the API's 200 (Next, Si
 Prints medians and p90s, the machine's load average, and with --trace FILE where the browser's CPU went
 in one Next (a Chromium trace summarised by event, and the JavaScript functions with the most self time).
 
-    python scripts/bench_browser.py [--walks 3] [--quiet 150] [--trace /tmp/next-trace.json]
+    python scripts/bench_browser.py [--walks 3] [--quiet 150] [--trace /tmp/next-trace.json [--trace-step 8]]
 """
 
 from __future__ import annotations
@@ -162,10 +162,11 @@ def walk(page: Page, cdp: CDPSession, base: str, server_pid: int, quiet: float, 
 TRACE_CATEGORIES = "devtools.timeline,v8.execute,blink,disabled-by-default-devtools.timeline"
 
 
-def trace_one_next(page: Page, cdp: CDPSession, base: str, path: Path, quiet: float) -> None:
-    """Trace step 2's Next (a big step: PKCE worked through) and summarise the renderer's main thread."""
+def trace_one_next(page: Page, cdp: CDPSession, base: str, path: Path, quiet: float, step: int) -> None:
+    """Trace step ``step``'s Next and summarise the renderer's main thread and the JavaScript in it."""
     open_simulator(page, base)
-    press(page, cdp, 1, quiet)
+    for earlier in range(1, step):
+        press(page, cdp, earlier, quiet)
     events: list[dict] = []
     cdp.on("Tracing.dataCollected", lambda params: events.extend(params["value"]))
     done: list[bool] = []
@@ -174,7 +175,7 @@ def trace_one_next(page: Page, cdp: CDPSession, base: str, path: Path, quiet: fl
     cdp.send("Profiler.setSamplingInterval", {"interval": 200})
     cdp.send("Tracing.start", {"categories": TRACE_CATEGORIES, "transferMode": "ReportEvents"})
     cdp.send("Profiler.start")
-    press(page, cdp, 2, quiet)
+    press(page, cdp, step, quiet)
     profile = cdp.send("Profiler.stop")["profile"]
     cdp.send("Tracing.end")
     while not done:
@@ -231,6 +232,10 @@ def report(figures: Figures, load_before: float) -> None:
     print(f"{len(b)} Nexts over {len(srv)} walks of {FLOW}; {load}")
     print(f"Chromium CPU per Next (TaskDuration): median {statistics.median(b):.0f} ms, p90 {_p90(b):.0f} ms (aim 150)")
     print(f"click to settled: p50 {statistics.median(s):.0f} ms, p90 {_p90(s):.0f} ms (aim p50 <= 250)")
+    steps = FLOW_STEPS[FLOW]
+    by_step = [statistics.median(b[i :: len(steps)]) for i in range(len(steps))]
+    per_step = ", ".join(f"{s} {ms:.0f}" for s, ms in zip(steps, by_step, strict=True))
+    print(f"Chromium CPU per step, median ms: {per_step}")
     walks = ", ".join(f"{ms:.0f}" for ms in srv)
     print(f"server CPU per Next: median {statistics.median(srv):.0f} ms over walks ({walks}) (aim <= 20)")
 
@@ -240,6 +245,7 @@ def main() -> None:
     parser.add_argument("--walks", type=int, default=3, help="measured walks after one warm-up walk")
     parser.add_argument("--quiet", type=float, default=150, help="ms without a DOM change that count as settled")
     parser.add_argument("--trace", type=Path, help="also trace one Next into this file and summarise it")
+    parser.add_argument("--trace-step", type=int, default=2, help="the step whose Next is traced (1 = the first)")
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=900)
     args = parser.parse_args()
@@ -262,9 +268,10 @@ def main() -> None:
             except Exception:
                 page.screenshot(path=Path(tempfile.gettempdir()) / "bench-browser-failed.png", full_page=True)
                 raise
-            report(figures, load_before)
+            if args.walks:
+                report(figures, load_before)
             if args.trace:
-                trace_one_next(page, cdp, base, args.trace, args.quiet)
+                trace_one_next(page, cdp, base, args.trace, args.quiet, args.trace_step)
             browser.close()
     finally:
         proc.terminate()
