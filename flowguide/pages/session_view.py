@@ -120,18 +120,20 @@ def session_panel(sim: Simulation, reveal: bool = False) -> None:
             args=(TWENTY_MINUTES,),
             help="Move this sandbox's clock forward 20 minutes: a session with no call in that time closes.",
         )
-        can_sign_out = bool(sim.run.auth.tokens.id_token)
-        leave.button(
-            "Sign out (end session)",
-            key="sim_sign_out",
-            icon=":material/logout:",
-            on_click=_sign_out,
-            args=(sim,),
-            disabled=not can_sign_out,
-            help="The person signs out at the identity service's end session: their session ends and its slot frees."
-            if can_sign_out
-            else "No ID token to sign out with: this app asked for no openid scope.",
-        )
+        # Service applications have no sign-out: their sessions only time out (session-revocation.md).
+        if sim.flow != "client_credentials":
+            can_sign_out = bool(sim.run.auth.tokens.id_token)
+            leave.button(
+                "Sign out (end session)",
+                key="sim_sign_out",
+                icon=":material/logout:",
+                on_click=_sign_out,
+                args=(sim,),
+                disabled=not can_sign_out,
+                help="The person signs out at end session: their session ends and its slot frees."
+                if can_sign_out
+                else "No ID token to sign out with: this app asked for no openid scope.",
+            )
         _sign_out_result(sim)
         st.caption(
             "A token takes a licence slot only when its first API call opens a session; a session closes 20 minutes "
