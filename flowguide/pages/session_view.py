@@ -111,7 +111,8 @@ def session_panel(sim: Simulation, reveal: bool = False) -> None:
             st.markdown(line)
         if sim.flow == "hybrid":
             st.caption(HYBRID_NOTE)
-        clock, leave = st.columns(2)
+        # Service applications have no sign-out: their sessions only time out (session-revocation.md).
+        clock, leave = st.columns(2) if sim.flow != "client_credentials" else (st.container(), None)
         clock.button(
             f"Clock +{duration(TWENTY_MINUTES)}",
             key="sim_clock_twenty",
@@ -120,8 +121,7 @@ def session_panel(sim: Simulation, reveal: bool = False) -> None:
             args=(TWENTY_MINUTES,),
             help="Move this sandbox's clock forward 20 minutes: a session with no call in that time closes.",
         )
-        # Service applications have no sign-out: their sessions only time out (session-revocation.md).
-        if sim.flow != "client_credentials":
+        if leave is not None:
             can_sign_out = bool(sim.run.auth.tokens.id_token)
             leave.button(
                 "Sign out (end session)",
