@@ -547,6 +547,106 @@ pat_api_call
   script | GET Crm_Sales_Customers (Authorization+X-Api-Key) | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 400 | Bearer
   error: invalid_request 400
 """,
+    "token_per_call": """
+discovery
+  service | discovery document | GET /id/.well-known/openid-configuration -> 200
+  ✓ issuer is the instance's identity service
+  ✓ client_credentials is a supported grant
+  values: authorization_endpoint jwks_uri token_endpoint
+token
+  service | token request | POST /id/connect/token -> 200 | client_id=com.example/nightly-sync client_secret=… grant_type=client_credentials scope=read update
+  ✓ token_type is Bearer
+  ✓ no refresh token (Client Credentials asks again instead)
+  values: access_token access_token_claims expires_in scope scope_requested token_type
+validate
+  service | signing keys | GET /id/.well-known/openid-configuration/jwks -> 200
+  ✓ access token: format
+  ✓ access token: alg
+  ✓ access token: key
+  ✓ access token: signature
+  ✓ access token: typ
+  ✓ access token: iss
+  ✓ access token: aud
+  ✓ access token: exp
+  ✓ access token: nbf
+  ✓ access token: iat
+  values: access_token_claims access_token_header
+api_call
+  service | GET Crm_Sales_Customers | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 200 | Bearer
+  service | a new token for call 2 | POST /id/connect/token -> 200 | client_id=com.example/nightly-sync client_secret=… grant_type=client_credentials scope=read update
+  service | GET Crm_Sales_Customers | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 200 | Bearer
+  service | a new token for call 3 | POST /id/connect/token -> 200 | client_id=com.example/nightly-sync client_secret=… grant_type=client_credentials scope=read update
+  service | GET Crm_Sales_Customers | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 200 | Bearer
+  service | a new token for call 4 | POST /id/connect/token -> 200 | client_id=com.example/nightly-sync client_secret=… grant_type=client_credentials scope=read update
+  service | GET Crm_Sales_Customers | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 403 | Bearer
+  ✓ the API answered with rows
+  ✓ token_type is Bearer
+  ✓ the API answered with rows
+  ✓ token_type is Bearer
+  ✓ the API answered with rows
+  ✓ token_type is Bearer
+  values: access_token access_token_claims calls_made expires_in rows scope token_type
+  error: MaximumLicenseCountExceeded 403
+""",
+    "licences_in_use": """
+discovery
+  app | discovery document | GET /id/.well-known/openid-configuration -> 200
+  ✓ issuer is the instance's identity service
+  ✓ authorization_code is a supported grant
+  values: authorization_endpoint jwks_uri token_endpoint
+authorize
+  browser | authorization request | GET /id/connect/authorize ? client_id=com.example/web-portal code_challenge=… code_challenge_method=S256 nonce=… redirect_uri=http://localhost:8501/callback response_type=code scope=openid profile read update offline_access state=… -> 200
+  values: authorization_url challenge_computation code_challenge code_challenge_method code_verifier nonce redirect_uri scope state
+sign_in
+  browser | sign-in form | POST /id/account/login -> 200 | password=… request_id=… username=david
+  ✓ signed in (no sign-in form shown again)
+  values: username
+consent
+  browser | consent: allow | POST /id/connect/consent -> 302 | decision=allow request_id=…
+  values: decision location
+callback
+  ✓ the browser came back to the registered redirect URI
+  ✓ state matches the one sent
+  values: code state_returned state_sent
+token
+  web app back end | code for tokens | POST /id/connect/token -> 200 | client_id=com.example/web-portal client_secret=… code=… code_verifier=… grant_type=authorization_code redirect_uri=http://localhost:8501/callback
+  ✓ token_type is Bearer
+  values: access_token access_token_claims code code_verifier expires_in id_token refresh_token scope token_type
+validate
+  web app back end | signing keys | GET /id/.well-known/openid-configuration/jwks -> 200
+  ✓ access token: format
+  ✓ access token: alg
+  ✓ access token: key
+  ✓ access token: signature
+  ✓ access token: typ
+  ✓ access token: iss
+  ✓ access token: aud
+  ✓ access token: exp
+  ✓ access token: nbf
+  ✓ access token: iat
+  ✓ ID token: format
+  ✓ ID token: alg
+  ✓ ID token: key
+  ✓ ID token: signature
+  ✓ ID token: typ
+  ✓ ID token: iss
+  ✓ ID token: aud
+  ✓ ID token: nonce
+  ✓ ID token: exp
+  ✓ ID token: nbf
+  ✓ ID token: iat
+  values: access_token_claims access_token_header id_token_claims id_token_header
+api_call
+  service | meanwhile: nightly sync instance 1 signs in | POST /id/connect/token -> 200 | client_id=com.example/nightly-sync client_secret=… grant_type=client_credentials scope=read update
+  service | meanwhile: instance 1 calls Crm_Sales_Customers (its session takes a slot) | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 200 | Bearer
+  service | meanwhile: nightly sync instance 2 signs in | POST /id/connect/token -> 200 | client_id=com.example/nightly-sync client_secret=… grant_type=client_credentials scope=read update
+  service | meanwhile: instance 2 calls Crm_Sales_Customers (its session takes a slot) | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 200 | Bearer
+  service | meanwhile: nightly sync instance 3 signs in | POST /id/connect/token -> 200 | client_id=com.example/nightly-sync client_secret=… grant_type=client_credentials scope=read update
+  service | meanwhile: instance 3 calls Crm_Sales_Customers (its session takes a slot) | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 200 | Bearer
+  web app back end | GET Crm_Sales_Customers | GET /api/domain/odata/Crm_Sales_Customers ? $top=10 -> 403 | Bearer
+  values: slots_taken_by_others
+  error: MaximumLicenseCountExceeded 403
+""",
 }
 
 
