@@ -3,12 +3,19 @@
 Client secrets, passwords, authorization codes, PKCE verifiers (RFC 7636), tokens (RFC 6749) and
 session cookies are found by the name they stand under, inside URLs and headers, and as JWTs
 anywhere; each is shown as a short prefix and :data:`MASK` unless the caller reveals it.
+
+A bare ``code`` is a credential only where OAuth sends the authorization code: a redirect's query or
+fragment (RFC 6749 §4.1.2), a form body (§4.1.3) or a form_post answer's hidden fields (OAuth 2.0
+Form Post Response Mode §2), and the simulator's own named values. A JSON member named ``code`` is
+not one: no OAuth message carries the code in JSON, and the API's OData errors put their error code
+there (``{"error": {"code": "BadRequest", ...}}``), which the transcript must show.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import re
 from typing import Any
@@ -29,6 +36,9 @@ SENSITIVE_FIELDS = frozenset(
         "client_assertion",
     }
 )
+# JSON members whose values are credentials: the same names but the bare "code", which in JSON is an
+# error code (OData JSON Format §21.1); names ending in "_code" (RFC 8628's device_code) still count.
+JSON_SENSITIVE_FIELDS = SENSITIVE_FIELDS - {"code"}
 # Headers whose value is (or carries) a credential.
 # auth/tokens/reference-access-tokens.md: a reference token may come as an API key header instead of Authorization.
 API_KEY_HEADERS = frozenset({"x-api-key", "api-key"})
@@ -39,7 +49,11 @@ PREFIX_LENGTH = 8
 PREFIX_MIN_LENGTH = 40
 # Values this short are masked only where they stand in a known field, never by search-and-replace.
 REPLACE_MIN_LENGTH = 8
-JSON_MEMBER = re.compile(r'("(' + "|".join(sorted(SENSITIVE_FIELDS)) + r')"\s*:\s*)("(?:[^"\\]|\\.)*")')
+JSON_MEMBER = re.compile(r'("(' + "|".join(sorted(JSON_SENSITIVE_FIELDS)) + r')"\s*:\s*)("(?:[^"\\]|\\.)*")')
+# An HTML form field (a form_post answer carries the code and tokens in hidden inputs) and its attributes.
+HTML_INPUT = re.compile(r"""<input\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+# One attribute at a time, quoted values consumed whole, so "name=" inside another's value is no attribute.
+HTML_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 
@@ -51,9 +65,16 @@ def mask(value: str) -> str:
 
 
 def is_sensitive_name(name: str) -> bool:
-    """Whether a field or value name holds a credential (``old_refresh_token`` counts too)."""
+    """Whether a query, fragment or form field, or a named value, holds a credential
+    (``old_refresh_token`` counts too)."""
     lowered = name.lower()
     return lowered in SENSITIVE_FIELDS or any(lowered.endswith("_" + f) for f in SENSITIVE_FIELDS)
+
+
+def is_sensitive_member(name: str) -> bool:
+    """Whether a JSON member holds a credential: as :func:`is_sensitive_name`, but a bare ``code`` does not."""
+    lowered = name.lower()
+    return lowered in JSON_SENSITIVE_FIELDS or any(lowered.endswith("_" + f) for f in SENSITIVE_FIELDS)
 
 
 def mask_values(values: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
@@ -86,11 +107,11 @@ def url_pairs(url: str) -> list[tuple[str, str]]:
 
 
 def json_secrets(value: Any) -> set[str]:
-    """Every string stored under a sensitive key anywhere in a parsed JSON value."""
+    """Every string stored under a sensitive key anywhere in a parsed JSON value (an error's ``code`` is none)."""
     found: set[str] = set()
     if isinstance(value, dict):
         for k, v in value.items():
-            if isinstance(v, str) and is_sensitive_name(str(k)):
+            if isinstance(v, str) and is_sensitive_member(str(k)):
                 found.add(v)
             else:
                 found |= json_secrets(v)
@@ -138,6 +159,26 @@ def _masked_member(match: re.Match[str]) -> str:
     return match.group(1) + json.dumps(mask(json.loads(match.group(3))), ensure_ascii=False)
 
 
+def _masked_input(match: re.Match[str]) -> str:
+    """An HTML input with its value masked when its name is a credential's (a form_post answer's code)."""
+    tag = match.group(0)
+    attributes: dict[str, re.Match[str]] = {}
+    for attribute in HTML_ATTRIBUTE.finditer(tag, len("<input"), len(tag) - 1):
+        # HTML keeps the first of two attributes with the same name.
+        attributes.setdefault(attribute.group(1).lower(), attribute)
+    name, value = _attribute(attributes.get("name")), _attribute(attributes.get("value"))
+    if not name or not value or not is_sensitive_name(html.unescape(name)):
+        return tag
+    found = attributes["value"]
+    shown = html.escape(mask(html.unescape(value)))
+    return tag[: found.start()] + f'{found.group(1)}="{shown}"' + tag[found.end() :]
+
+
+def _attribute(match: re.Match[str] | None) -> str:
+    """An attribute's value, however it was quoted ("" when absent or given no value)."""
+    return next((g for g in match.groups()[1:] if g is not None), "") if match else ""
+
+
 class Masker:
     """Masks one exchange's credentials in whatever part of it is being rendered."""
 
@@ -175,12 +216,15 @@ class Masker:
         return self.pairs(query)
 
     def body(self, body: str, form: bool) -> str:
-        """A message body: form pairs by name, JSON members by name, then free text."""
+        """A message body: form pairs by name, JSON members or HTML form fields by name, then free text."""
         if form and body:
             return self.pairs(body)
         if not self.reveal and body.lstrip().startswith(("{", "[")):
             # JSON: mask sensitive members by name too, however short their values.
             body = JSON_MEMBER.sub(_masked_member, body)
+        elif not self.reveal and "<input" in body.lower():
+            # HTML: a form_post answer's hidden fields carry the code and tokens by name.
+            body = HTML_INPUT.sub(_masked_input, body)
         return self.text(body)
 
     def header(self, name: str, value: str) -> str:
@@ -214,11 +258,15 @@ class Masker:
 __all__ = [
     "JWT_PATTERN",
     "API_KEY_HEADERS",
+    "HTML_INPUT",
+    "JSON_MEMBER",
+    "JSON_SENSITIVE_FIELDS",
     "MASK",
     "SENSITIVE_FIELDS",
     "SENSITIVE_HEADERS",
     "Masker",
     "header_secrets",
+    "is_sensitive_member",
     "is_sensitive_name",
     "json_secrets",
     "mask",

@@ -140,7 +140,9 @@ def test_body_masks_form_json_members_and_free_text() -> None:
     assert masker.body(json_body, form=False) == (
         '{"access_token": "…(masked)", "refresh_token" : "…(masked)", "scope": "read", "x": "…(masked)"}'
     )
-    assert masker.body('  [{"code": "c"}]', form=False) == '  [{"code": "…(masked)"}]'
+    assert masker.body('  [{"token": "c"}]', form=False) == '  [{"token": "…(masked)"}]'
+    # A JSON "code" is an error code (OData), not an authorization code: shown as sent.
+    assert masker.body('  [{"code": "c"}]', form=False) == '  [{"code": "c"}]'
     assert masker.body('not json "code": "c"', form=False) == 'not json "code": "c"'
     assert Masker(set(), reveal=True).body(json_body, form=False) == json_body
 
