@@ -72,7 +72,8 @@ def covers(path: str) -> bool:
 
 
 def _allowed_origin() -> str | None:
-    origin = request.headers.get("Origin")
+    # The environ is where Werkzeug reads the Origin header from; a lookup there raises nothing when it is absent.
+    origin = request.environ.get("HTTP_ORIGIN")
     if not origin or not covers(request.path):
         return None
     sandbox: Sandbox = current_app.extensions[SANDBOX_EXTENSION]
@@ -81,7 +82,7 @@ def _allowed_origin() -> str | None:
 
 def answer_preflight() -> Response | None:
     """A CORS preflight (OPTIONS with Access-Control-Request-Method) on a covered path, answered here."""
-    if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+    if request.method != "OPTIONS" or "HTTP_ACCESS_CONTROL_REQUEST_METHOD" not in request.environ:
         return None
     if not covers(request.path):
         return None
@@ -98,13 +99,21 @@ def add_cors_headers(response: Response) -> Response:
     """Echo an allowed origin; say that the answer depends on Origin, so a cache keeps them apart."""
     if not covers(request.path):
         return response
-    response.vary.add("Origin")
+    _vary_on_origin(response)
     origin = _allowed_origin()
     if origin:
         response.headers["Access-Control-Allow-Origin"] = origin
         if request.path.startswith(API_PREFIX) and request.method != "OPTIONS":
             response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response
+
+
+def _vary_on_origin(response: Response) -> None:
+    """``response.vary.add("Origin")``, without parsing a Vary header into a set when the answer has none."""
+    if response.headers.getlist("Vary"):
+        response.vary.add("Origin")
+    else:
+        response.headers["Vary"] = "Origin"
 
 
 def register_cors(app: Flask) -> None:
