@@ -8,12 +8,14 @@ verifiers, tokens and session cookies unless the caller passes ``reveal=True``; 
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import shlex
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -235,12 +237,47 @@ def send_and_record(
         request_body=_text(request.content),
         status=response.status_code,
         response_headers=[(k, v) for k, v in response.headers.multi_items()],
-        response_body=response.text,
+        response_body=response_text(response),
         elapsed_ms=elapsed_ms,
         actor=actor,
         label=label,
     )
     return response, exchange
+
+
+def response_text(response: httpx.Response) -> str:
+    """``response.text``: the body decoded with its declared charset, else the client's default, bad bytes replaced.
+
+    httpx reads the charset by handing Content-Type to the email package's parser on every answer;
+    a run reads seven answers, so the parameter is read here instead.
+    """
+    content = response.content
+    if not content:
+        return ""
+    encoding = _declared_charset(response.headers.get("content-type", ""))
+    if encoding is None:
+        default = response.default_encoding
+        encoding = default if isinstance(default, str) else default(content)
+    return content.decode(encoding or "utf-8", errors="replace")
+
+
+def _declared_charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type, when Python knows that encoding (as httpx's Response.encoding)."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').strip().lower()
+            return charset if charset and _known_encoding(charset) else None
+    return None
+
+
+@lru_cache(maxsize=64)
+def _known_encoding(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
 
 
 def secret_values(source: Any) -> set[str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import shlex
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import httpx
 import pytest
 
 from flowguide.client import WEB_PORTAL, ClientConfig, FlowRun, run_to_end
 from flowguide.sandbox import Sandbox
-from flowguide.transcript import MASK, Exchange, mask, mask_values, secret_values
+from flowguide.transcript import MASK, Exchange, mask, mask_values, secret_values, send_and_record
 
 
 def _basic_web_portal_run() -> FlowRun:
@@ -209,3 +210,26 @@ def test_short_secrets_in_json_bodies_are_masked_by_name() -> None:
     assert '"password": "…(masked)"' in shown and '"access_token": "…(masked)"' in shown
     assert '"demo"' not in shown and '"short"' not in shown and '"user": "david"' in shown
     assert '"password": "demo"' in exchange.render_http(reveal=True)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html; charset=utf-8", "Grüße <b>ok</b>".encode()),
+        ("text/html; charset=ISO-8859-1", "Grüße".encode("latin-1")),
+        ('text/plain; format=flowed; charset="windows-1252"', "€ sign".encode("cp1252")),
+        ("application/json; charset=utf-16", '{"a": "ü"}'.encode("utf-16")),
+        ("application/json", '{"a": "ü"}'.encode()),
+        ("text/html; charset=no-such-charset", "Grüße".encode()),
+        ("text/html; charset=", b"plain"),
+        ("text/html", b"bad \xff\xfe bytes"),
+        ("text/html; charset=utf-8", b""),
+    ],
+)
+def test_the_recorded_body_is_decoded_as_httpx_decodes_it(content_type: str, body: bytes) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": content_type}, content=body)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        response, exchange = send_and_record(http, http.build_request("GET", "https://idp.example/"))
+    assert exchange.response_body == response.text
