@@ -72,3 +72,11 @@ def cpu_s(pid: int) -> float | None:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_pressure_us() -> int | None:
+    """Microseconds in which some runnable task waited for a CPU (PSI, /proc/pressure/cpu); None without PSI."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        return int(some.rsplit("total=", 1)[1])
+    return None

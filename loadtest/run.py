@@ -99,6 +99,8 @@ class Monitor:
     cpu: list[float] = field(default_factory=list)
     profile: str = ""
     killed: str | None = None
+    # The share of the run in which some task on this machine waited for a CPU (PSI), Locust's and ours included.
+    waiting: float | None = None
     _done: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -158,12 +160,17 @@ def run_locust(args: argparse.Namespace, base: str, folder: Path, monitor: Monit
     else:
         command += ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.seconds}s"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pressure = procs.cpu_pressure_us()
     started = time.monotonic()
     watcher = threading.Thread(target=monitor.run, args=(started,), daemon=True)
     watcher.start()
     with (folder / "locust.log").open("w") as log:
         subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
     monitor.finish()
+    elapsed = time.monotonic() - started
+    after_pressure = procs.cpu_pressure_us()
+    if pressure is not None and after_pressure is not None:
+        monitor.waiting = (after_pressure - pressure) / 1e6 / elapsed
     watcher.join(timeout=60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     locust_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -185,7 +192,8 @@ def print_run(
         rss_before_mb=sum(monitor.before),
         rss_peak_mb=sum(monitor.peak),
     )
-    print(f"\n== {title} (load average {procs.load_average()} at the end, {os.cpu_count()} cores)")
+    busy = f", something waited for a CPU {monitor.waiting:.0%} of the time" if monitor.waiting is not None else ""
+    print(f"\n== {title} (load average {procs.load_average()} at the end{busy}, {os.cpu_count()} cores)")
     lines, _ = figures.latency_lines(report)
     more, no_errors = figures.error_lines(report)
     lines += more
