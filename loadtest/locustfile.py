@@ -1,14 +1,15 @@
 """Locust: readers walking the live simulator over Streamlit's own websocket protocol, no browsers.
 
-Each Locust user is one reader (loadtest/walk.py): opens /simulator, reveals the secrets, and every
-``FLOWGUIDE_THINK`` seconds (5) presses what moves the walk on, through Authorization Code (signing in
-and consenting on the way) and Client Credentials, in turn. Request names: ``Next`` (every step press,
-Sign in and Allow included), ``open``, ``switch flow``, ``reload`` (a lost server: the page loaded again
-at its address, which must come back to the same step). A lost connection is counted as ``interrupted``,
-not as an error, and the reader reloads. ``FLOWGUIDE_LOAD_REPORT`` names a JSON file written when the
-test stops: every Next's latency with the number of users running, what each reader was shown (for the
-isolation check), the replicas each reader's page loads and websockets reached, and the recoveries.
-``FLOWGUIDE_RAMP=start:step:hold:max`` steps the users up instead (for the largest count that holds).
+Each Locust user is one reader (loadtest/walk.py): opens /simulator, reveals the secrets, and after
+reading for ``FLOWGUIDE_THINK`` seconds (5 on average, 4 to 6) presses what moves the walk on, through
+Authorization Code (signing in and consenting on the way) and Client Credentials, in turn. Request
+names: ``Next`` (every step press, Sign in and Allow included), ``open``, ``switch flow``, ``reload``
+(a lost server: the page loaded again at its address, which must come back to the same step). A lost
+connection is counted as ``interrupted``, not as an error, and the reader reloads.
+``FLOWGUIDE_LOAD_REPORT`` names a JSON file written when the test stops: every Next's latency with the
+number of users running, what each reader was shown (for the isolation check), the replicas each
+reader's page loads and websockets reached, and the recoveries. ``FLOWGUIDE_RAMP=start:step:hold:max``
+steps the users up instead (for the largest count that holds).
 
     locust -f loadtest/locustfile.py --headless -u 100 -r 10 -t 120s --host http://127.0.0.1:8501
 """
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from locust import LoadTestShape, User, constant, events, task
+from locust import LoadTestShape, User, between, events, task
 from websocket import WebSocketConnectionClosedException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,7 +39,8 @@ LOST = (WebSocketConnectionClosedException, ConnectionError, OSError)
 class Reader(User):
     """One reader of the simulator, with think time between presses."""
 
-    wait_time = constant(THINK)
+    # 5 s on average, each reader a little different: a constant pause lines the readers up in waves.
+    wait_time = between(0.8 * THINK, 1.2 * THINK)
 
     def on_start(self) -> None:
         self.visitor = Visitor(self.host)

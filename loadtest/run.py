@@ -255,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--users", type=int, default=100, help="concurrent readers (default 100)")
     ask.add_argument("--spawn-rate", type=float, default=10, help="readers started per second (default 10)")
     ask.add_argument("--seconds", type=int, default=120, help="how long the run lasts (default 120)")
-    ask.add_argument("--think", type=float, default=5, help="seconds a reader reads between presses (default 5)")
+    ask.add_argument("--think", type=float, default=5, help="seconds a reader reads between presses, on average (5)")
     ask.add_argument("--replicas", type=int, default=1, help="Streamlit replicas; more than one puts nginx in front")
     ask.add_argument("--stop-one-at", type=float, help="kill the first replica this many seconds into the run")
     ask.add_argument("--ramp", help="start:step:hold:max readers, instead of --users and --seconds")
@@ -288,7 +288,7 @@ def describe(args: argparse.Namespace) -> str:
         else f"{args.users} readers, {args.seconds} s"
     )
     stopped = f", the first replica killed at {args.stop_one_at:.0f} s" if args.stop_one_at is not None else ""
-    return f"{who}, Next every {args.think:.0f} s, {where}{stopped}"
+    return f"{who}, a Next every {args.think:.0f} s on average, {where}{stopped}"
 
 
 if __name__ == "__main__":
