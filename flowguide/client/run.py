@@ -7,9 +7,11 @@ recorded exchanges and the run's state.
 
 from __future__ import annotations
 
+import http.cookiejar
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -28,6 +30,21 @@ from flowguide.transcript import Exchange, send_and_record
 API_PATH = "/api/domain/odata"
 # The audience a domain API access token must name (auth/tokens/access-tokens.md).
 DEFAULT_AUDIENCE = "DomainAPI"
+# Longer addresses are parsed afresh each time rather than kept (a hostile discovery document's, say).
+_KEPT_URL_LENGTH = 2048
+
+
+class _NoCookies(http.cookiejar.CookieJar):
+    """The jar of an in-process run's client, which keeps nothing: the browser holds the identity service's cookies."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
+@lru_cache(maxsize=128)
+def _parsed_url(url: str) -> httpx.URL:
+    # A run sends to the same few endpoints again and again; an httpx.URL is immutable, so one parse serves them all.
+    return httpx.URL(url)
 
 
 @dataclass
@@ -108,7 +125,7 @@ class FlowRun:
         """A run against an in-process sandbox, whose clock the run may move to show expiry."""
         return cls(
             flow,
-            sandbox.http_client(),
+            sandbox.http_client(cookies=_NoCookies()),
             app=app or (demo_apps()[client_id] if client_id else None),
             mistake=mistake,
             advance_clock=sandbox.clock.advance,
@@ -206,7 +223,8 @@ class FlowRun:
         """Send one request as ``actor`` and record it; only the browser carries the identity service's cookies."""
         browser = self.auth.browser
         headers = (parts.pop("headers", None) or {}) | (browser.cookie_header() if actor == "browser" else {})
-        request = self.http.build_request(method, url, headers=headers, **parts)
+        target = _parsed_url(url) if len(url) <= _KEPT_URL_LENGTH else url
+        request = self.http.build_request(method, target, headers=headers, **parts)
         response, exchange = send_and_record(self.http, request, actor=actor, label=label)
         if "set-cookie" in response.headers:
             # The shared HTTP client must not carry them to the back channel.
