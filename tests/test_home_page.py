@@ -7,6 +7,9 @@ import re
 
 from conftest import run_page
 
+from flowguide.content import brand
+from flowguide.pages.ui import LINK_KEY
+
 
 def test_start_page_shows_the_overview_and_links_to_every_part() -> None:
     at = run_page("home")
@@ -23,3 +26,15 @@ def test_start_page_shows_the_overview_and_links_to_every_part() -> None:
         assert any(participant in html.unescape(box) for box in boxes), boxes
     links = [link.proto.page for link in at.get("page_link")]
     assert {"guide", "flows", "simulator", "tokens"} <= {p.rsplit("/", 1)[-1].removesuffix(".py") for p in links}
+
+
+def test_the_start_pages_link_is_sent_only_once_link_to_this_is_opened() -> None:
+    # Closed, the page holds no code block, so the browser need not load its syntax highlighter.
+    at = run_page("home")
+    assert [e.label for e in at.expander if e.label == "Link to this"] == ["Link to this"]
+    assert not at.code
+    at.session_state[LINK_KEY] = True
+    at.run()
+    assert not at.exception
+    assert [c.value for c in at.code][:1] == [f"{brand().app_url}/"]
+    assert f"[How apps sign in to {brand().name}]({brand().app_url}/)" in [c.value for c in at.code]

@@ -69,8 +69,11 @@ def _share_links(page, urls: list[str], base: str) -> list[str]:
         page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
         wait_for_app(page)
         urls.append(page.url)
-        blocks = page.locator("[data-testid='stExpander']", has_text="Link to this").locator("[data-testid='stCode']")
+        expander = page.locator("[data-testid='stExpander']", has_text="Link to this")
+        expander.locator("summary").click()  # the start page sends its link once the reader opens it
+        blocks = expander.locator("[data-testid='stCode']")
         blocks.first.wait_for(state="attached")
+        wait_for_app(page)
         links += [blocks.nth(i).text_content() or "" for i in range(blocks.count())]
     # Links start at the address the browser is on (the served app), not at a configured one.
     assert all(link and base in link for link in links), links

@@ -28,6 +28,8 @@ LEGEND = (
     "Solid arrow: request · dashed: response · dotted: redirect (the browser is sent on). "
     "**Orange, bold: this step** · blue: done · grey: still to come."
 )
+# The key of an on-demand "Link to this" expander (one per page): tests open it as a reader does.
+LINK_KEY = "link_to_this"
 # What a run adds: a failed step in red with its real answer, and the steps it never reached.
 LEGEND_RUN = " **Red ✗: failed**, with the status and error that came back · grey italic, dashed: not reached."
 
@@ -154,13 +156,25 @@ def _export_buttons(spec: diagrams.DiagramSpec, key: str, state: tuple[str, str 
     )
 
 
-def link_to_this(title: str, path: str, params: dict[str, str] | None = None) -> None:
-    """The stable link to what the reader sees, and a Markdown snippet for documentation writers."""
+def link_to_this(title: str, path: str, params: dict[str, str] | None = None, *, on_demand: bool = False) -> None:
+    """The stable link to what the reader sees, and a Markdown snippet for documentation writers.
+
+    ``on_demand`` sends the two code blocks only while the expander is open (opening it reruns the page):
+    a page with no other code block then spares every first visit the browser's 1.5 MB syntax highlighter.
+    """
     # Inside a documentation page's iframe the page stands alone: no chrome for sharing it.
     if st.context.is_embedded:
         return
     url = app_link(path, params)
-    with st.expander("Link to this", icon=":material/link:"):
+    box = st.expander(
+        "Link to this",
+        icon=":material/link:",
+        key=LINK_KEY if on_demand else None,
+        on_change="rerun" if on_demand else "ignore",
+    )
+    if on_demand and not box.open:
+        return
+    with box:
         st.caption("The address of exactly this view. It never carries a secret, code or token.")
         st.code(url, language="text")
         st.caption("For a documentation page, in Markdown:")
