@@ -233,3 +233,20 @@ def test_the_recorded_body_is_decoded_as_httpx_decodes_it(content_type: str, bod
     with httpx.Client(transport=httpx.MockTransport(answer)) as http:
         response, exchange = send_and_record(http, http.build_request("GET", "https://idp.example/"))
     assert exchange.response_body == response.text
+
+
+def test_handing_a_request_to_the_transport_records_what_client_send_records() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"Content-Type": "text/html; charset=utf-8", "Set-Cookie": "idsrv=abc; Path=/; HttpOnly"}
+        return httpx.Response(302 if request.method == "POST" else 200, headers=headers, text=f"<p>{request.url}</p>")
+
+    transport = httpx.MockTransport(answer)
+    with httpx.Client(transport=transport, base_url="https://idp.example") as http:
+        for method, data in (("GET", None), ("POST", {"a": "1"})):
+            sent = http.build_request(method, "/id/connect/authorize?x=1", data=data, headers={"Cookie": "k=v"})
+            direct_response, direct = send_and_record(http, sent, actor="browser", transport=transport)
+            again = http.build_request(method, "/id/connect/authorize?x=1", data=data, headers={"Cookie": "k=v"})
+            client_response, through_client = send_and_record(http, again, actor="browser")
+            direct.elapsed_ms = through_client.elapsed_ms = 0.0
+            assert direct == through_client
+            assert dict(direct_response.cookies) == dict(client_response.cookies) == {"idsrv": "abc"}

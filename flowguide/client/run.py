@@ -86,6 +86,7 @@ class FlowRun:
         clock: Callable[[], float] | None = None,
         audience: str = DEFAULT_AUDIENCE,
         discovery: dict[str, Any] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         if flow not in flows():
             raise ValueError(f"unknown flow {flow!r}; known: {', '.join(flows())}")
@@ -104,6 +105,8 @@ class FlowRun:
         self.audience = audience
         # A document the caller already fetched and checked: the run uses that one, never a second copy.
         self.published_discovery = discovery
+        # The transport ``http`` was made with, to hand each request to directly (see send_and_record).
+        self.transport = transport
         base = str(http.base_url).rstrip("/")
         # Exactly as the provider publishes it (some end in /): every iss is compared with this.
         self.issuer = issuer or (base + "/id" if base else "")
@@ -131,6 +134,7 @@ class FlowRun:
             advance_clock=sandbox.clock.advance,
             issuer=sandbox.issuer,
             clock=sandbox.clock.now,
+            transport=sandbox.transport,
         )
 
     @property
@@ -225,7 +229,7 @@ class FlowRun:
         headers = (parts.pop("headers", None) or {}) | (browser.cookie_header() if actor == "browser" else {})
         target = _parsed_url(url) if len(url) <= _KEPT_URL_LENGTH else url
         request = self.http.build_request(method, target, headers=headers, **parts)
-        response, exchange = send_and_record(self.http, request, actor=actor, label=label)
+        response, exchange = send_and_record(self.http, request, actor=actor, label=label, transport=self.transport)
         if "set-cookie" in response.headers:
             # The shared HTTP client must not carry them to the back channel.
             self.http.cookies.clear()
