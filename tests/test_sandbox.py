@@ -814,3 +814,14 @@ def test_a_top_with_many_digits_returns_every_row(client: httpx.Client) -> None:
     every = api_get(client, token).json()["value"]
     answer = api_get(client, token, **{"$top": "9" * 5000})
     assert answer.status_code == 200 and answer.json()["value"] == every
+
+
+def test_discovery_and_jwks_are_served_as_the_sandbox_makes_them_even_after_its_registry_is_replaced() -> None:
+    sb = Sandbox()
+    client = sb.http_client()
+    first = client.get("/id/.well-known/openid-configuration").json()
+    assert client.get("/id/.well-known/openid-configuration").json() == first == sb.discovery()
+    assert client.get("/id/.well-known/openid-configuration/jwks").json() == sb.jwks()
+    sb.registry = sb.registry.model_copy(update={"scopes": sb.registry.scopes[:-1]})
+    again = client.get("/id/.well-known/openid-configuration").json()
+    assert again == sb.discovery() and again["scopes_supported"] == first["scopes_supported"][:-1]

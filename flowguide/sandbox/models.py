@@ -187,6 +187,8 @@ class PendingAuthorization:
     scope: str
     created_at: int
     sign_in: SignIn | None = None
+    # The authorize request's address as it arrived, replayed to Authlib at consent.
+    uri: str = ""
 
 
 @dataclass

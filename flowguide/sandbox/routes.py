@@ -9,7 +9,8 @@ server and the sandbox's grants decide.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error, OAuth2Request
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 SANDBOX_EXTENSION = "flowguide.sandbox"
 SERVER_EXTENSION = "flowguide.sandbox.authorization_server"
+PUBLISHED_EXTENSION = "flowguide.sandbox.published"
 
 identity = Blueprint("identity", __name__, url_prefix="/id")
 
@@ -51,14 +53,25 @@ def _authorize_error(error: OAuth2Error, oauth_request: OAuth2Request) -> Respon
     return _refuse(error.error, error.get_error_description())
 
 
+def _published(name: str, make: Callable[[], Any], *made_from: object) -> Response:
+    """A published JSON document, serialised once and again only when what it is made from is replaced."""
+    held = current_app.extensions.setdefault(PUBLISHED_EXTENSION, {}).get(name)
+    if held is None or any(now is not then for now, then in zip(made_from, held[0], strict=True)):
+        held = (made_from, jsonify(make()).get_data())
+        current_app.extensions[PUBLISHED_EXTENSION][name] = held
+    return current_app.response_class(held[1], mimetype=current_app.json.mimetype)
+
+
 @identity.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    return jsonify(_sandbox().discovery())
+    sandbox = _sandbox()
+    return _published("discovery", sandbox.discovery, sandbox.registry, sandbox.issuer)
 
 
 @identity.get("/.well-known/openid-configuration/jwks")
 def jwks() -> Response:
-    return jsonify(_sandbox().jwks())
+    sandbox = _sandbox()
+    return _published("jwks", sandbox.jwks, sandbox.signing_key)
 
 
 @identity.get("/connect/authorize")
@@ -69,8 +82,10 @@ def authorize() -> Response:
     except OAuth2Error as error:
         return _authorize_error(error, oauth_request)
     client = grant.request.client
-    pending = _sandbox().state.add_pending(
-        list(request.args.items(multi=True)), client.get_client_id(), grant.request.scope
+    sandbox = _sandbox()
+    uri = f"{sandbox.issuer}/connect/authorize?{request.query_string.decode('latin-1')}"
+    pending = sandbox.state.add_pending(
+        list(request.args.items(multi=True)), client.get_client_id(), grant.request.scope, uri
     )
     return _html(pages.sign_in_page(pending.request_id, client.get_client_id(), client.app.Description))
 
@@ -110,9 +125,8 @@ def consent() -> Response:
                 "This consent page expired or was already answered. Start again from the application.",
             )
         del state.pending[pending.request_id]
-    stored = StoredAuthorizationRequest(
-        f"{sandbox.base_url}/id/connect/authorize?{urlencode(pending.query)}", pending.query
-    )
+    uri = pending.uri or f"{sandbox.base_url}/id/connect/authorize?{urlencode(pending.query)}"
+    stored = StoredAuthorizationRequest(uri, pending.query)
     server = _server()
     try:
         grant = server.get_consent_grant(request=stored, end_user=pending.sign_in)

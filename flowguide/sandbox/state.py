@@ -139,9 +139,13 @@ class SandboxState:
     def system_user(self, app: TrustedApplication) -> SystemUser | None:
         return self.registry.system_user(app.SystemUser)
 
-    def add_pending(self, query: list[tuple[str, str]], client_id: str, scope: str) -> PendingAuthorization:
+    def add_pending(
+        self, query: list[tuple[str, str]], client_id: str, scope: str, uri: str = ""
+    ) -> PendingAuthorization:
         with self.lock:
-            pending = PendingAuthorization(secrets.token_urlsafe(24), query, client_id, scope, self.clock.now())
+            pending = PendingAuthorization(
+                secrets.token_urlsafe(24), query, client_id, scope, self.clock.now(), uri=uri
+            )
             self.pending[pending.request_id] = pending
             return pending
 

@@ -58,7 +58,7 @@ def _clean(raw: str) -> tuple[str, list[str]]:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         text = text[1:-1].strip()
         notes.append("Removed the quotes around the token.")
-    squeezed = re.sub(r"\s+", "", text)
+    squeezed = "".join(text.split())  # str.split() splits where re's \s matches
     if squeezed != text:
         notes.append("Removed spaces and line breaks inside the token.")
     return squeezed, notes
