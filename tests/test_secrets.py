@@ -16,6 +16,7 @@ from conftest import run_page
 
 from flowguide import content
 from flowguide.client import MISTAKE_FLOWS, NIGHTLY_SYNC, WEB_PORTAL
+from flowguide.pages.ui import LINK_KEY
 from flowguide.simulation import FLOW_ORDER, Simulation
 
 SIM_KEY = "sim_simulation"
@@ -100,6 +101,7 @@ def test_no_credential_reaches_a_log_a_url_or_a_share_link(flow, client_id, mist
     for page, query in SHARE_PAGES.items():
         for key, value in query.items():
             at.query_params[key] = value
+        at.session_state[LINK_KEY] = True  # the start page sends its link once "Link to this" is opened
         at.switch_page(f"flowguide/pages/{page}.py").run()
         assert not at.exception, at.exception
         urls.append(url_of(at))
@@ -139,6 +141,7 @@ def test_the_search_finds_a_secret_planted_in_a_log_a_url_and_a_link(every_log) 
     assert found_in(issued(sim) - {PASSWORD}, logged) == {token, NIGHTLY_SYNC.client_secret}
     assert PASSWORD_IN_LOG.search(logged) is not None
     assert found_in(issued(sim), f"{url_of(at)}&access_token={token}") == {token}
+    at.session_state[LINK_KEY] = True  # opened, as a reader opens it
     links = share_links(at.switch_page("flowguide/pages/home.py").run())
     assert found_in(issued(sim), "\n".join(links)) == set()
     assert found_in(issued(sim), "\n".join([*links, f"{APP_URL}/?code={token}"])) == {token}
