@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 P95_GOAL_S, MEMORY_GOAL_MB = 1.0, 2.0
+RAMP_SETTLE_S = 10.0
 
 
 @dataclass
@@ -112,8 +113,11 @@ def recovery_lines(report: dict[str, Any], killed: str) -> tuple[list[str], bool
 def ramp_lines(report: dict[str, Any], levels: list[int]) -> tuple[list[str], int]:
     """p95 per level of users; the largest level (and every level below it) with p95 under the goal."""
     by_level: dict[int, list[float]] = {level: [] for level in levels}
-    for _, users, seconds in report["next"]:
-        if users in by_level:
+    reached: dict[int, float] = {}
+    for at, users, seconds in report["next"]:
+        reached.setdefault(users, at)
+        # The first seconds of a level are its new readers opening their pages: a level is judged after them.
+        if users in by_level and at >= reached[users] + RAMP_SETTLE_S:
             by_level[users].append(seconds)
     lines, best = ["  visitors   Nexts   p50 ms   p95 ms"], 0
     holding = True

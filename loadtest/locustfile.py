@@ -128,4 +128,5 @@ if os.environ.get("FLOWGUIDE_RAMP"):
         def tick(self) -> tuple[int, float] | None:
             level = int(self.get_run_time() // HOLD)
             users = START + level * STEP
-            return None if users > TOP else (int(users), max(STEP, 10.0))
+            # New readers arrive over a few seconds (4 a second for 20), as readers do, not all at once.
+            return None if users > TOP else (int(users), max(STEP / 5, 2.0))

@@ -50,9 +50,11 @@ def test_every_visitor_of_the_stopped_replica_must_come_back_to_its_step() -> No
 
 
 def test_the_ramp_s_largest_level_is_the_last_that_holds_from_the_bottom() -> None:
-    samples = [[0, 20, 0.1]] * 50 + [[0, 40, 0.5]] * 50 + [[0, 60, 1.5]] * 50 + [[0, 80, 0.2]] * 50
+    samples = [[20, 20, 0.1]] * 50 + [[60, 40, 0.5]] * 50 + [[100, 60, 1.5]] * 50 + [[140, 80, 0.2]] * 50
+    # The first seconds of each level (new readers opening their pages) are not judged.
+    samples = [[at - 15, users, 9.0] for at, users, _ in samples[::50] for _ in range(5)] + samples
     assert figures.ramp_lines(report(next=samples), [20, 40, 60, 80])[1] == 40
-    assert figures.ramp_lines(report(next=[[0, 20, 1.2]] * 10), [20, 40])[1] == 0
+    assert figures.ramp_lines(report(next=[[20, 20, 1.2]] * 10), [20, 40])[1] == 0
 
 
 def test_errors_shared_values_and_memory_are_verdicts() -> None:
