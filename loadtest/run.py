@@ -2,11 +2,11 @@
 
     python -m loadtest.run                          # 100 readers for 120 s against one `streamlit run app.py`
     python -m loadtest.run --users 50 --seconds 60
-    python -m loadtest.run --ramp 20:20:40:200      # 20 readers, 20 more every 40 s up to 200: the largest
+    python -m loadtest.run --ramp 40:20:40:240      # 40 readers, 20 more every 40 s up to 240: the largest
                                                     # count that holds p95 < 1 s, and a py-spy profile at the top
     python -m loadtest.run --replicas 2             # two replicas behind nginx (deploy/nginx.conf)
     python -m loadtest.run --replicas 2 --stop-one-at 60   # ... and one replica killed a minute in
-    python -m loadtest.run --all                    # all four above, one after the other (about 15 minutes)
+    python -m loadtest.run --all                    # all four above, one after the other (about 17 minutes)
 
 Everything listens on free loopback ports; everything started here is stopped here. Needs `.[load]`
 (Locust, py-spy). Exits 1 when a visitor met an error, a value was shown to two visitors, a visitor's
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if one_run(args, describe(args)) else 1
     runs = [
         argparse.Namespace(**vars(args) | {"replicas": 1, "ramp": None, "profile": True}),
-        argparse.Namespace(**vars(args) | {"replicas": 1, "ramp": "20:20:40:200"}),
+        argparse.Namespace(**vars(args) | {"replicas": 1, "ramp": "40:20:40:240"}),
         argparse.Namespace(**vars(args) | {"replicas": 2, "ramp": None}),
         argparse.Namespace(**vars(args) | {"replicas": 2, "ramp": None, "stop_one_at": args.seconds / 2}),
     ]
