@@ -825,3 +825,25 @@ def test_discovery_and_jwks_are_served_as_the_sandbox_makes_them_even_after_its_
     sb.registry = sb.registry.model_copy(update={"scopes": sb.registry.scopes[:-1]})
     again = client.get("/id/.well-known/openid-configuration").json()
     assert again == sb.discovery() and again["scopes_supported"] == first["scopes_supported"][:-1]
+
+
+def test_authlib_sees_the_whole_request_address_and_still_refuses_plain_http_off_loopback() -> None:
+    from authlib.oauth2.rfc6749.errors import InsecureTransportError
+    from flask import request as flask_request
+
+    from flowguide.sandbox.authorization_server import _FlaskRequest
+
+    app = Sandbox().wsgi_app
+    query = "/id/connect/authorize?client_id=a%20b&state=%C3%BC"
+    with app.test_request_context(query, base_url="https://sandbox.flowguide.test"):
+        seen = _FlaskRequest(flask_request)
+        assert (
+            seen.uri
+            == flask_request.url
+            == "https://sandbox.flowguide.test/id/connect/authorize?client_id=a%20b&state=ü"
+        )
+        assert seen.method == "GET" and seen.args["client_id"] == "a b"
+    with app.test_request_context(query, base_url="http://127.0.0.1:8600"):
+        assert _FlaskRequest(flask_request).uri.startswith("http://127.0.0.1:8600/id/connect/authorize?")
+    with app.test_request_context(query, base_url="http://idp.example"), pytest.raises(InsecureTransportError):
+        _FlaskRequest(flask_request)

@@ -13,10 +13,12 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Payload
 from authlib.oauth2.rfc6749.errors import InvalidClientError, UnsupportedGrantTypeError, UnsupportedResponseTypeError
-from flask import Response
+from flask import Request, Response
+from flask import request as flask_request
 from werkzeug.datastructures import MultiDict
 
 from .access_tokens import AccessTokenIssuer
@@ -76,6 +78,28 @@ class StoredAuthorizationRequest(OAuth2Request):
         return MultiDict()
 
 
+class _FlaskRequest(FlaskOAuth2Request):
+    """Authlib's request over Flask's, whose full address is made only when something reads it.
+
+    werkzeug makes ``request.url`` as an IRI, unquoting the whole query (an authorize request's is
+    long); Authlib checks the address only to refuse plain http, which its scheme and host decide.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        OAuth2Request.__init__(self, method=request.method, uri=request.host_url, headers=request.headers)
+        self.payload = FlaskOAuth2Payload(request)
+
+    @property  # type: ignore[override]
+    def uri(self) -> str:
+        return self._request.url
+
+    @uri.setter
+    def uri(self, value: str) -> None:
+        # OAuth2Request.__init__ stores the address it checked (scheme and host); the full one is the request's.
+        return
+
+
 class SandboxAuthorizationServer(AuthorizationServer):
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
@@ -96,7 +120,7 @@ class SandboxAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
-        return super().create_oauth2_request(request)
+        return _FlaskRequest(flask_request)
 
     def get_authorization_grant(self, request: OAuth2Request) -> Any:
         # RFC 6749 §4.1.2.1: the client and redirect URI are checked before any answer could redirect.
