@@ -46,6 +46,17 @@ CONTRAST_CSS = (
     + "[data-testid='stCode'] pre,[data-testid='stCode'] pre code{white-space:pre-wrap!important;"
     "overflow-wrap:anywhere}"
 )
+# The token views' HTML tables (flowguide/pages/jwt_view.py): lines and text in the theme's own colours.
+TABLE_CSS = (
+    # Fixed columns: a long name or value from a token wraps inside its cell instead of widening the page.
+    ".fg-table{border-collapse:collapse;table-layout:fixed;width:100%;margin:0 0 1rem;font-size:.875rem;"
+    "line-height:1.5}"
+    ".fg-table th,.fg-table td{border:1px solid rgba(128,128,128,.3);padding:.375rem .5rem;text-align:left;"
+    "vertical-align:top;overflow-wrap:anywhere}"
+    ".fg-table th{font-weight:600}.fg-table th:first-child{width:26%}.fg-table th:nth-child(2){width:27%}"
+    ".fg-table code{font-size:.85em;padding:.1em .3em;border-radius:.25rem;background:rgba(128,128,128,.15);"
+    "color:inherit}"
+)
 
 
 def pages() -> list[StreamlitPage]:
@@ -76,10 +87,9 @@ def request_base() -> str | None:
 
 def main() -> None:
     """Configure the page, then run the page the visitor asked for."""
-    # A Material icon, not an emoji: checking an emoji loads Streamlit's emoji catalogue (30 ms on a first run).
-    title = f"Flow Guide · {brand().name} sign-in"
-    st.set_page_config(page_title=title, page_icon=":material/key:", layout="wide")
-    st.html(f"<style>{CONTRAST_CSS}</style>")
+    # An emoji, drawn by the browser itself: a Material icon as favicon is fetched from fonts.gstatic.com.
+    st.set_page_config(page_title=f"Flow Guide · {brand().name} sign-in", page_icon="🔑", layout="wide")
+    st.html(f"<style>{CONTRAST_CSS}{TABLE_CSS}</style>")
     if configured_but_refused():
         st.warning(links.PUBLIC_URL_PROBLEM, icon=":material/link_off:")
     # Inside a documentation page's iframe the page stands alone: the app's menu would be a site in a site.

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import run_page
+from html_tables import assert_tables_inert, field_values
 from streamlit.testing.v1 import AppTest
 from test_inert_connect import FakeProvider, serving, signed_jwt
 from test_inert_markdown import assert_inert, shown_markdown
@@ -25,8 +26,8 @@ def inspect(at: AppTest, token: str) -> AppTest:
 
 
 def cells(at: AppTest) -> dict[str, str]:
-    """Field -> Value over the claims and header tables."""
-    return {str(row["Field"]): str(row["Value"]) for table in at.table for row in table.value.to_dict("records")}
+    """Field -> Value over the claims and header tables, as the reader's browser shows them."""
+    return field_values(at)
 
 
 def hostile_token() -> str:
@@ -56,15 +57,17 @@ def test_claim_and_header_names_and_values_are_text() -> None:
     at = inspect(run_page("tokens"), hostile_token())
     assert not at.exception
     shown = cells(at)
-    assert shown["`![n](http://attacker.example/name.png)`"] == "a \\`b\\` \\`\\`c"
-    assert shown["`https://attacker.example/claims/role`"] == "admin"
-    assert shown["`sub`"] == "`![s](http://attacker.example/sub.png)`"
-    assert shown["`[h](http://attacker.example/h)`"] == "x"
+    # The tables are HTML built from escaped cells: each name and value reads exactly as the token holds it.
+    assert shown["![n](http://attacker.example/name.png)"] == "a `b` ``c"
+    assert shown["https://attacker.example/claims/role"] == "admin"
+    assert shown["sub"] == "![s](http://attacker.example/sub.png)"
+    assert shown["[h](http://attacker.example/h)"] == "x"
     # The override no longer reorders the name: it is shown as stored, left to right.
     assert shown["override"] == "y"
-    assert shown["`name`"] == "invoicegnp\\.exe x"
-    # Streamlit would draw its logo (an <img>) and an icon from these words if they were not code.
-    assert shown["nick"] == "`:streamlit:` `:material/warning:` `http://attacker.example/n`"
+    assert shown["name"] == "invoicegnp.exe x"
+    # Not Markdown: Streamlit draws no logo or icon from these words.
+    assert shown["nick"] == ":streamlit: :material/warning: http://attacker.example/n"
+    assert_tables_inert(at)
     for text in shown_markdown(at):
         assert_inert(text)
 

@@ -23,6 +23,7 @@ def at() -> AppTest:
 def _shown(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.code] + [e.value for e in at.error]
     parts += [str(t.value) for t in at.table] + [i.value for i in at.info] + [s.value for s in at.success]
+    parts += [h.value for h in at.html]
     return "\n".join(parts)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from conftest import run_page
+from html_tables import html_tables
 
 from flowguide.client import unverified_claims
 from flowguide.pages.exchange_view import moment
 
 
 def all_text(at) -> str:
-    tables = [str(t.value.to_dict()) for t in at.table]
+    tables = [str(t.value.to_dict()) for t in at.table] + [str(t) for t in html_tables(at)]
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + tables)
 
 

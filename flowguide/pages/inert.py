@@ -7,6 +7,7 @@ no bidi control can reorder what the reader sees. Our own content is Markdown an
 
 from __future__ import annotations
 
+import html
 import re
 
 from flowguide.text import without_bidi
@@ -53,3 +54,8 @@ def _word(word: str) -> str:
 def md_text(text: object) -> str:
     """Untrusted text for Markdown: escaped word by word, URL-, email- or :icon:-like words as code spans."""
     return " ".join(_word(w) for w in _flat(text).split(" "))
+
+
+def html_text(text: object) -> str:
+    """Untrusted text for an HTML cell or attribute: one line, no bidi control, every special character escaped."""
+    return html.escape(_flat(text), quote=True)
