@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,9 +29,12 @@ LICENSE_ERROR = default_registry().sessions.license_error
 
 
 @pytest.fixture
-def standalone() -> Iterator[tuple[Sandbox, str]]:
-    """A standalone sandbox with two licence slots on a free loopback port; its object moves the clock."""
+def standalone(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, str]]:
+    """A standalone sandbox with two licence slots on a free loopback port; only its object moves the clock."""
     sandbox, server = build_server("127.0.0.1", 0, license_slots=SLOTS)
+    # Its clock is wall seconds plus an offset: a wall second ticking mid-test moved every boundary a second.
+    still = int(time.time())
+    monkeypatch.setattr(sandbox.clock, "now", lambda: still + sandbox.clock.offset)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
