@@ -9,10 +9,14 @@ from __future__ import annotations
 import httpx
 import pytest
 from test_sandbox import (
+    LEGACY,
     PORTAL,
     PORTAL_CALLBACK,
     PORTAL_SECRET,
     SPA,
+    SPA_CALLBACK,
+    SYNC,
+    SYNC_SECRET,
     assert_oauth_error,
     authorize_params,
     callback_params,
@@ -121,3 +125,92 @@ def test_a_replayed_code_says_why_every_token_of_it_is_refused(client: httpx.Cli
     assert body["error_description"] == (
         "refresh token is expired or invalid. It was revoked: its authorization code was used a second time."
     )
+
+
+def test_an_authorize_request_without_client_id_says_so_on_the_page(client: httpx.Client) -> None:
+    response = client.get("/id/connect/authorize", params={"redirect_uri": PORTAL_CALLBACK, "response_type": "code"})
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "The request has no client_id." in response.text
+
+
+def test_an_expired_code_says_codes_live_five_minutes(sb: Sandbox, client: httpx.Client) -> None:
+    verifier, challenge = pkce()
+    params = authorize_params(scope="read", code_challenge=challenge, code_challenge_method="S256")
+    code = callback_params(sign_in_and_consent(client, params))["code"]
+    sb.clock.advance(300)
+    body = assert_oauth_error(client.post(TOKEN, data=portal_exchange(code, verifier)), "invalid_grant")
+    assert body["error_description"] == "The authorization code expired (codes live 5 minutes)."
+
+
+HOW = "A client_credentials request sends client_id and client_secret as form fields."
+
+
+@pytest.mark.parametrize(
+    ("data", "auth", "description"),
+    [
+        ({"client_id": SYNC, "client_secret": SYNC_SECRET}, None, "The request has no grant_type."),
+        (
+            {"grant_type": "client_credentials", "client_secret": SYNC_SECRET},
+            None,
+            f"Missing client_id. {HOW}",
+        ),
+        ({"grant_type": "client_credentials", "client_id": SYNC}, None, f"Missing client_secret. {HOW}"),
+        (
+            {"grant_type": "client_credentials", "client_secret": SYNC_SECRET},
+            (SYNC, SYNC_SECRET),
+            "The client authenticates twice: with HTTP Basic and with client_secret in the body. "
+            "Use one of them (RFC 6749 section 2.3).",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": SYNC, "client_secret": SYNC_SECRET, "scope": ["a", "b"]},
+            None,
+            "The parameter 'scope' is sent more than once; each parameter may appear only once (RFC 6749 section 3.1).",
+        ),
+    ],
+    ids=["no-grant-type", "no-client-id", "no-secret", "two-authentications", "repeated"],
+)
+def test_a_malformed_token_request_is_invalid_request_in_its_own_words(
+    client: httpx.Client, data: dict, auth: tuple[str, str] | None, description: str
+) -> None:
+    body = assert_oauth_error(client.post(TOKEN, data=data, auth=auth), "invalid_request")
+    assert body["error_description"] == description
+
+
+@pytest.mark.parametrize(
+    ("client_id", "callback", "extra", "description"),
+    [
+        (SPA, SPA_CALLBACK, {}, "A Public client must send code_challenge (PKCE, S256)."),
+        # RFC 7636 §4.3: an omitted method means plain, which the product does not take.
+        (PORTAL, PORTAL_CALLBACK, {"code_challenge": "c" * 43}, "code_challenge_method must be S256."),
+        (
+            PORTAL,
+            PORTAL_CALLBACK,
+            {"code_challenge": "c" * 43, "code_challenge_method": "plain"},
+            "code_challenge_method must be S256.",
+        ),
+    ],
+    ids=["public-without-challenge", "challenge-without-method", "plain"],
+)
+def test_pkce_refusals_go_back_with_their_sentence(
+    client: httpx.Client, client_id: str, callback: str, extra: dict, description: str
+) -> None:
+    params = authorize_params(client_id, callback, scope="read", **extra)
+    back = callback_params(client.get("/id/connect/authorize", params=params), callback)
+    assert (back["error"], back["error_description"], back["state"]) == ("invalid_request", description, "xyz")
+
+
+@pytest.mark.parametrize(
+    ("params", "sentence"),
+    [
+        ({"client_id": PORTAL, "response_type": "code"}, "The request has no redirect_uri."),
+        (
+            authorize_params(client_id=LEGACY),
+            "The Trusted Application &#x27;com.example/legacy-report&#x27; is disabled (IsEnabled = false).",
+        ),
+    ],
+    ids=["no-redirect-uri", "disabled"],
+)
+def test_authorize_refusals_shown_on_the_page_say_why(client: httpx.Client, params: dict, sentence: str) -> None:
+    response = client.get("/id/connect/authorize", params=params)
+    assert response.status_code == 400 and "location" not in response.headers
+    assert sentence in response.text
