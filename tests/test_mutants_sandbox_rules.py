@@ -130,7 +130,7 @@ def test_a_replayed_code_says_why_every_token_of_it_is_refused(client: httpx.Cli
 def test_an_authorize_request_without_client_id_says_so_on_the_page(client: httpx.Client) -> None:
     response = client.get("/id/connect/authorize", params={"redirect_uri": PORTAL_CALLBACK, "response_type": "code"})
     assert response.status_code == 400 and "location" not in response.headers
-    assert "The request has no client_id." in response.text
+    assert "<p>The request has no client_id.</p>" in response.text
 
 
 def test_an_expired_code_says_codes_live_five_minutes(sb: Sandbox, client: httpx.Client) -> None:
@@ -202,10 +202,10 @@ def test_pkce_refusals_go_back_with_their_sentence(
 @pytest.mark.parametrize(
     ("params", "sentence"),
     [
-        ({"client_id": PORTAL, "response_type": "code"}, "The request has no redirect_uri."),
+        ({"client_id": PORTAL, "response_type": "code"}, "<p>The request has no redirect_uri.</p>"),
         (
             authorize_params(client_id=LEGACY),
-            "The Trusted Application &#x27;com.example/legacy-report&#x27; is disabled (IsEnabled = false).",
+            "<p>The Trusted Application &#x27;com.example/legacy-report&#x27; is disabled (IsEnabled = false).</p>",
         ),
     ],
     ids=["no-redirect-uri", "disabled"],
