@@ -28,6 +28,11 @@ UNSUPPORTED_GRANT_TYPE = "Unsupported grant type: {grant_type}"
 UNSUPPORTED_RESPONSE_TYPE = "Unsupported response type: {response_type}"
 MISSING_CLIENT_ID = "Missing client_id"
 MISSING_CLIENT_SECRET = "Missing client_secret"
+# auth/security-best-practices.md: every authentication and token endpoint requires HTTPS (RFC 6749 §3.1, §3.2).
+HTTPS_REQUIRED = (
+    "HTTPS is required: this endpoint answers plain http only on loopback (localhost, 127.0.0.1, ::1). "
+    "Reach it over https."
+)
 
 
 def bare(value: str) -> str:

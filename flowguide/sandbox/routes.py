@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import pages
 from .authorization_server import SandboxAuthorizationServer, StoredAuthorizationRequest
+from .errors import HTTPS_REQUIRED
 from .models import SignIn
 from .sessions import sid_of_id_token_hint
 
@@ -60,6 +62,22 @@ def _published(name: str, make: Callable[[], Any], *made_from: object) -> Respon
         held = (made_from, jsonify(make()).get_data())
         current_app.extensions[PUBLISHED_EXTENSION][name] = held
     return current_app.response_class(held[1], mimetype=current_app.json.mimetype)
+
+
+# The endpoints a browser shows; the others (token, userinfo) are called by applications and answer JSON.
+_PAGE_ENDPOINTS = {"identity.authorize", "identity.consent"}
+
+
+@identity.errorhandler(InsecureTransportError)
+def plain_http(_error: InsecureTransportError) -> Response:
+    """Authlib refuses plain http off loopback before reading the request: a 400, never a stack trace."""
+    if request.endpoint in _PAGE_ENDPOINTS:
+        # Nothing is validated yet, so the redirect URI is not trusted (RFC 6749 §4.1.2.1): the user sees a page.
+        return _refuse("invalid_request", HTTPS_REQUIRED)
+    response = jsonify(error="invalid_request", error_description=HTTPS_REQUIRED)
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1, as for every token response
+    return response
 
 
 @identity.get("/.well-known/openid-configuration")
