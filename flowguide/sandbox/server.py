@@ -8,6 +8,7 @@ API (``api``, RFC 6750 bearer tokens), with CORS for browser apps (``cors``) and
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -23,8 +24,18 @@ if TYPE_CHECKING:
     from . import Sandbox
 
 
+# Werkzeug compiles each route with Python's ast, which CPython 3.11 before 3.11.8 cannot do in two
+# threads at once (gh-106905: "AST constructor recursion depth mismatch"): visitors' sessions open together.
+BUILD_LOCK = threading.Lock()
+
+
 def create_app(sandbox: Sandbox) -> Flask:
-    """The WSGI application of one sandbox."""
+    """The WSGI application of one sandbox, built by one thread at a time."""
+    with BUILD_LOCK:
+        return _build_app(sandbox)
+
+
+def _build_app(sandbox: Sandbox) -> Flask:
     app = Flask("flowguide.sandbox")
     app.json.sort_keys = False  # keep claims and rows in the order a reader expects
     app.extensions[SANDBOX_EXTENSION] = sandbox
