@@ -159,7 +159,8 @@ async def open_simulator(session: Session, base: str, flow: str) -> None:
 
 async def _open(session: Session, base: str, flow: str) -> None:
     await session.page.goto(f"{base}/simulator?flow={flow}", timeout=STEP_TIMEOUT_MS)
-    await session.page.wait_for_selector("[data-testid='stGraphVizChart'] svg", timeout=STEP_TIMEOUT_MS)
+    # The step's diagram, laid out on the server and sent as SVG.
+    await session.page.wait_for_selector(".st-key-sim_side svg", timeout=STEP_TIMEOUT_MS)
     await session.page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS)
 
 
