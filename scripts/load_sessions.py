@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -185,8 +186,16 @@ async def walk(session: Session, flow: str, titles: dict[str, list[str]], button
 async def choose_flow(session: Session, title: str) -> None:
     """Pick another flow in the simulator's Flow box, as a visitor would (same browser session)."""
     page = session.page
-    await page.get_by_role("combobox", name=re.compile("Flow")).click(timeout=STEP_TIMEOUT_MS)
-    await page.get_by_role("option", name=title, exact=True).click(timeout=STEP_TIMEOUT_MS)
+    option = page.get_by_role("option", name=title, exact=True)
+    # A rerun that lands just after the click redraws the box closed: open it again until the list shows.
+    for _ in range(5):
+        await page.get_by_role("combobox", name=re.compile("Flow")).click(timeout=STEP_TIMEOUT_MS)
+        try:
+            await option.wait_for(timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            await page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS)
+    await option.click(timeout=STEP_TIMEOUT_MS)
     await page.get_by_text("Ready", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
     await page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS)
 
