@@ -7,6 +7,8 @@ no time or for the wrong reason.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from test_reference_tokens import CUSTOMERS, MANAGER, PROFILE, pat
@@ -245,3 +247,54 @@ def test_a_token_is_refused_at_its_expiry_second_exactly(http: httpx.Client, sb:
 def test_a_value_never_issued_here_is_refused_in_the_full_sentence(http: httpx.Client) -> None:
     refused = _call(http, "enrt_" + "A" * 64)
     assert refused.status_code == 401 and refused.json()["error_description"] == NEVER_ISSUED
+
+
+def test_a_system_user_switched_off_refuses_a_sat_though_one_is_named(sb: Sandbox) -> None:
+    from flowguide.sandbox.reference_tokens import sat_refusal
+    from flowguide.sandbox.registry import TrustedApplication
+
+    app = sb.registry.application(SYNC_APP)
+    assert app is not None and sat_refusal(app) is None
+    # A valid registration: the administrator switched SystemUserAllowed off and left the SystemUser's name in.
+    off = TrustedApplication.model_validate({**app.model_dump(), "SystemUserAllowed": False})
+    assert off.SystemUser == "sync-bot"
+    assert sat_refusal(off) == (
+        f"{SYNC_APP} has no System User (SystemUserAllowed = false): a SAT acts as the System User."
+    )
+
+
+def test_policy_refusals_are_forbidden_and_a_sat_is_listed_as_one(http: httpx.Client, sb: Sandbox) -> None:
+    refused = http.post(
+        PROFILE,
+        auth=("david", "demo"),
+        data={"trusted_application": SYNC_APP, "scope": "read", "expiration_time": iso(sb.clock.now() + 60)},
+    )
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {
+            "error": "forbidden",
+            "error_description": f"{SYNC_APP} has AccessTokens = AdministratorsOnly: "
+            "only an administrator may issue a PAT for it.",
+        },
+    )
+    report = "com.example/report-script"
+    fields = {"scope": "read", "expiration_time": iso(sb.clock.now() + 60)}
+    no_user = http.post(MANAGER.format(report), auth=("anna", "demo"), data=fields)
+    assert (no_user.status_code, no_user.json()["error"]) == (403, "forbidden")
+    issued = http.post(MANAGER.format(SYNC_APP), auth=("anna", "demo"), data=fields).json()
+    assert (issued["kind"], issued["acts_as"], issued["created_by"]) == ("SAT", "sync-bot", "anna")
+    assert re.fullmatch(r"[0-9A-F]{12}", issued["id"]) and re.fullmatch(r"enrt_[0-9A-F]{64}", issued["token"])
+
+
+def test_a_session_has_an_eight_digit_id_and_the_table_keeps_the_last_50_ended(sb: Sandbox) -> None:
+    table = _table(sb)
+    for n in range(51):
+        session = table.use({"jti": f"t-{n}", "client_system_user": "sync-bot", "client_id": SYNC_APP})
+        assert session is not None and re.fullmatch(r"[0-9A-F]{8}", session.id)
+        table.end_all("a new run started in the simulator")
+    assert len(table.ended) == 50 and table.ended[0].key == "t-1"
+
+
+def test_a_sandbox_given_its_own_number_of_slots_keeps_it() -> None:
+    assert Sandbox(license_slots=7).state.sessions.slots == 7
+    assert Sandbox().state.sessions.slots == 3  # content/sandbox.yaml's license_slots
