@@ -20,6 +20,7 @@ from test_sandbox import (
     assert_oauth_error,
     authorize_params,
     callback_params,
+    parse,
     pkce,
     portal_exchange,
     sign_in_and_consent,
@@ -214,3 +215,47 @@ def test_authorize_refusals_shown_on_the_page_say_why(client: httpx.Client, para
     response = client.get("/id/connect/authorize", params=params)
     assert response.status_code == 400 and "location" not in response.headers
     assert sentence in response.text
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "status", "description"),
+    [
+        (
+            {"grant_type": "client_credentials", "client_id": LEGACY, "client_secret": "legacy-report-secret"},
+            "invalid_client",
+            401,
+            "Invalid client_id or client_secret. The Trusted Application 'com.example/legacy-report' is disabled "
+            "(IsEnabled = false).",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": SPA},
+            "unauthorized_client",
+            400,
+            "The client is not authorized to use this grant type. A Public client has no secret, so it cannot use "
+            "client_credentials; it signs a user in with authorization_code and PKCE.",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": PORTAL, "client_secret": PORTAL_SECRET},
+            "unauthorized_client",
+            400,
+            "The client is not authorized to use this grant type. The Trusted Application 'com.example/web-portal' "
+            "does not allow client_credentials: SystemUserAllowed is false.",
+        ),
+    ],
+    ids=["disabled", "public", "no-system-user"],
+)
+def test_client_credentials_refusals_say_the_documented_message_and_why(
+    client: httpx.Client, data: dict, error: str, status: int, description: str
+) -> None:
+    body = assert_oauth_error(client.post(TOKEN, data=data), error, status)
+    assert body["error_description"] == description
+
+
+def test_a_wrong_password_is_said_in_one_whole_sentence(client: httpx.Client) -> None:
+    page = client.get(
+        "/id/connect/authorize",
+        params=authorize_params(scope="read", code_challenge="c" * 43, code_challenge_method="S256"),
+    )
+    form = parse(page.text).forms[0]
+    again = client.post(form["action"], data={**form["fields"], "username": "david", "password": "nope"})
+    assert '<p class="error" role="alert">The user name or the password is not right.</p>' in again.text
