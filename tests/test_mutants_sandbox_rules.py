@@ -241,10 +241,47 @@ def test_authorize_refusals_shown_on_the_page_say_why(client: httpx.Client, para
             "The client is not authorized to use this grant type. The Trusted Application 'com.example/web-portal' "
             "does not allow client_credentials: SystemUserAllowed is false.",
         ),
+        (
+            {
+                "grant_type": "client_credentials",
+                "client_id": SYNC,
+                "client_secret": SYNC_SECRET,
+                "scope": "read openid offline_access",
+            },
+            "invalid_scope",
+            400,
+            "Invalid scope: openid offline_access. It is never issued with client_credentials: no user signs in, "
+            "so there is no identity, profile or refresh token.",
+        ),
+        (
+            {
+                "grant_type": "authorization_code",
+                "code": "made-up",
+                "redirect_uri": PORTAL_CALLBACK,
+                "client_id": LEGACY,
+                "client_secret": "legacy-report-secret",
+            },
+            "unauthorized_client",
+            400,
+            "The client is not authorized to use this grant type. The Trusted Application "
+            "'com.example/legacy-report' is disabled (IsEnabled = false).",
+        ),
+        (
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": "made-up",
+                "client_id": SYNC,
+                "client_secret": SYNC_SECRET,
+            },
+            "invalid_grant",
+            400,
+            "Client credentials are invalid or missing. 'com.example/nightly-sync' lets no user sign in, so it never "
+            "holds an authorization code or a refresh token; a service asks with grant_type=client_credentials.",
+        ),
     ],
-    ids=["disabled", "public", "no-system-user"],
+    ids=["disabled", "public", "no-system-user", "protocol-scopes", "disabled-code", "service-refresh"],
 )
-def test_client_credentials_refusals_say_the_documented_message_and_why(
+def test_grant_refusals_say_the_documented_message_and_why(
     client: httpx.Client, data: dict, error: str, status: int, description: str
 ) -> None:
     body = assert_oauth_error(client.post(TOKEN, data=data), error, status)
