@@ -5,6 +5,10 @@ the decision, and a refusal posted back stops the run at that step with the iden
 
 from __future__ import annotations
 
+import re
+
+import httpx
+
 from flowguide.client import FlowRun, run_to_end
 from flowguide.client.results import StepResult
 from flowguide.sandbox import Sandbox
@@ -46,3 +50,27 @@ def test_a_refusal_posted_back_stops_the_run_at_consent_in_the_identity_services
     )
     assert consent.values["decision"] == "deny" and consent.values["location"] == CALLBACK
     assert sorted(consent.values["form_post"]) == ["error", "error_description", "state"]
+
+
+def test_a_refusal_posted_without_a_description_is_shown_with_none() -> None:
+    # error_description is OPTIONAL (RFC 6749 §4.1.2.1): a provider may post the error code alone.
+    sandbox = Sandbox()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        answer = sandbox.transport.handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/connect/consent"):
+            answer.read()
+            page = re.sub(r"<input[^>]*error_description[^>]*>", "", answer.text)
+            return httpx.Response(answer.status_code, headers={"content-type": "text/html"}, text=page)
+        return answer
+
+    http = sandbox.http_client(transport=httpx.MockTransport(handler))
+    app = app_for("authorization_code", "web_form_post", None)
+    run = FlowRun(
+        "authorization_code", http, app=app, mistake="consent_declined", issuer=sandbox.issuer, clock=sandbox.clock.now
+    )
+    run_to_end(run)
+    consent = _step(run, "consent")
+    assert sorted(consent.values["form_post"]) == ["error", "state"]
+    assert (consent.error.code, consent.error.description) == ("access_denied", "")
