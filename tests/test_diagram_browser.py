@@ -151,6 +151,9 @@ def test_the_simulator_draws_the_failing_arrow_with_its_real_status(streamlit_se
         page.goto(streamlit_server + "/simulator?flow=client_credentials&mistake=wrong_client_secret")
         wait_for_app(page)
         _run_the_simulator_to_its_end(page)
+        # The step's picture can land a moment after the run's last rerun: wait for a failed arrow (a run that
+        # draws none still fails, by timeout).
+        page.wait_for_function(f"({FAILED_ARROW})().length > 0", timeout=30_000)
         failed = page.evaluate(FAILED_ARROW)
         # The whole diagram is sent once its expander is open.
         page.get_by_text("The whole diagram", exact=True).click()
