@@ -13,7 +13,7 @@ import json
 import logging
 import shlex
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
@@ -264,12 +264,15 @@ def response_text(response: httpx.Response) -> str:
     httpx reads the charset by handing Content-Type to the email package's parser on every answer;
     a run reads seven answers, so the parameter is read here instead.
     """
-    content = response.content
+    return body_text(response.content, response.headers.get("content-type", ""), response.default_encoding)
+
+
+def body_text(content: bytes, content_type: str, default: str | Callable[[bytes], str | None] = "utf-8") -> str:
+    """A body decoded with the charset its Content-Type declares, else ``default`` (httpx's default_encoding)."""
     if not content:
         return ""
-    encoding = _declared_charset(response.headers.get("content-type", ""))
+    encoding = _declared_charset(content_type)
     if encoding is None:
-        default = response.default_encoding
         encoding = default if isinstance(default, str) else default(content)
     return content.decode(encoding or "utf-8", errors="replace")
 

@@ -18,6 +18,7 @@ import httpx
 
 from flowguide.client import back_channel as back
 from flowguide.client import front_channel as front
+from flowguide.client import in_process
 from flowguide.client.browser import Browser
 from flowguide.client.config import ClientConfig, UserCredentials, default_apps, demo_apps, demo_user, mistake_apps
 from flowguide.client.config import mistake_flows as _mistake_flows
@@ -223,14 +224,24 @@ class FlowRun:
 
     def send(
         self, r: StepResult, method: str, url: str, actor: str, label: str = "", **parts: Any
-    ) -> tuple[httpx.Response, Exchange]:
-        """Send one request as ``actor`` and record it; only the browser carries the identity service's cookies."""
+    ) -> tuple[httpx.Response | None, Exchange]:
+        """Send one request as ``actor`` and record it; only the browser carries the identity service's cookies.
+
+        The answer comes back as an httpx.Response, except from the in-process sandbox, where it does only
+        when it sets cookies (see in_process).
+        """
         browser = self.auth.browser
         headers = (parts.pop("headers", None) or {}) | (browser.cookie_header() if actor == "browser" else {})
-        target = _parsed_url(url) if len(url) <= _KEPT_URL_LENGTH else url
-        request = self.http.build_request(method, target, headers=headers, **parts)
-        response, exchange = send_and_record(self.http, request, actor=actor, label=label, transport=self.transport)
-        if "set-cookie" in response.headers:
+        target = _parsed_url(url) if len(url) <= _KEPT_URL_LENGTH else httpx.URL(url)
+        response: httpx.Response | None
+        if in_process.covers(self.http, self.transport, target, parts):
+            response, exchange = in_process.send(
+                self.http, self.transport, method, target, headers=headers, **parts, actor=actor, label=label
+            )
+        else:
+            request = self.http.build_request(method, target, headers=headers, **parts)
+            response, exchange = send_and_record(self.http, request, actor=actor, label=label, transport=self.transport)
+        if response is not None and "set-cookie" in response.headers:
             # The shared HTTP client must not carry them to the back channel.
             self.http.cookies.clear()
             if actor == "browser":
