@@ -171,3 +171,16 @@ def test_a_run_against_the_in_process_sandbox_takes_this_path(flow: str, monkeyp
     run_to_end(run)
     assert run.error is None and run.exchanges
     assert all(r.ok for r in run.results)
+
+
+def test_a_sandboxs_runs_share_one_client_and_closing_a_run_leaves_the_others_working() -> None:
+    sandbox = Sandbox()
+    first, second = FlowRun.for_sandbox(sandbox, "authorization_code"), FlowRun.for_sandbox(sandbox, "refresh")
+    assert first.http is second.http
+    assert FlowRun.for_sandbox(Sandbox(), "authorization_code").http is not first.http
+    first.http.close()
+    run_to_end(second)
+    assert second.error is None
+    # A by-hand request goes through Client.send, which a closed client would refuse.
+    assert second.http.get("/id/.well-known/openid-configuration").status_code == 200
+    assert second.http.cookies.jar.__class__ is _NoCookies

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +41,28 @@ class _NoCookies(http.cookiejar.CookieJar):
 
     def extract_cookies(self, response: Any, request: Any) -> None:
         return None
+
+
+class _SandboxClient(httpx.Client):
+    """The client of an in-process sandbox's runs, one per sandbox: it holds no socket and no cookie to release."""
+
+    def close(self) -> None:
+        # A run's owner closes its run's client when done with it; the sandbox's other runs go on using it.
+        return None
+
+
+# Making an httpx.Client is a thirtieth of an in-process run, so a sandbox's runs share one (it lives as the sandbox).
+_SANDBOX_CLIENTS: weakref.WeakKeyDictionary[Any, httpx.Client] = weakref.WeakKeyDictionary()
+
+
+def _sandbox_client(sandbox: Any) -> httpx.Client:
+    client = _SANDBOX_CLIENTS.get(sandbox)
+    if client is None:
+        client = _SandboxClient(
+            base_url=sandbox.base_url, transport=sandbox.transport, follow_redirects=False, cookies=_NoCookies()
+        )
+        _SANDBOX_CLIENTS[sandbox] = client
+    return client
 
 
 @lru_cache(maxsize=128)
@@ -129,7 +152,7 @@ class FlowRun:
         """A run against an in-process sandbox, whose clock the run may move to show expiry."""
         return cls(
             flow,
-            sandbox.http_client(cookies=_NoCookies()),
+            _sandbox_client(sandbox),
             app=app or (demo_apps()[client_id] if client_id else None),
             mistake=mistake,
             advance_clock=sandbox.clock.advance,
