@@ -61,13 +61,23 @@ def _request(rnd: random.Random) -> tuple[str, str, dict[str, Any]]:
             f"{BASE}:443/id/a%2Fb/c d",
             "https://idp.example:8443/id/",
             "http://idp.example/id/plain",
+            f"{BASE}/id/with#fragment",
         ]
     )
     parts: dict[str, Any] = {"headers": _headers(rnd)}
     if rnd.random() < 0.5:
         parts["data"] = rnd.choice([{}, {"grant_type": "x", "code": "a b&c=d", "name": "Grüße ü/€", "": "empty"}])
     if rnd.random() < 0.3:
-        parts["params"] = rnd.choice([{}, {"state": "s t", "scope": "openid profile"}, {"a": "ü"}])
+        parts["params"] = rnd.choice(
+            [
+                {},
+                {"state": "s t", "scope": "openid profile", "redirect_uri": "https://app.example/cb?x=1&y=%41"},
+                {"a": "ü€", "b+c": "=&;#", "": ""},
+                {"long": "v" * 9000},
+                [("a", "1"), ("a", "2")],
+                {"n": ["1", "2"]},
+            ]
+        )
     return method, url, parts
 
 
@@ -184,3 +194,14 @@ def test_a_sandboxs_runs_share_one_client_and_closing_a_run_leaves_the_others_wo
     # A by-hand request goes through Client.send, which a closed client would refuse.
     assert second.http.get("/id/.well-known/openid-configuration").status_code == 200
     assert second.http.cookies.jar.__class__ is _NoCookies
+
+
+def test_an_address_over_httpxs_length_limit_is_refused_as_httpx_refuses_it() -> None:
+    transport = httpx.WSGITransport(app=echo)
+    params = {"state": "s" * 70_000}
+    with httpx.Client(transport=transport) as http:
+        with pytest.raises(httpx.InvalidURL) as by_httpx:
+            _through_httpx(http, transport, "GET", f"{BASE}/id", {"params": params})
+        with pytest.raises(httpx.InvalidURL) as here:
+            in_process.send(http, transport, "GET", httpx.URL(f"{BASE}/id"), params=params)
+    assert str(here.value) == str(by_httpx.value)

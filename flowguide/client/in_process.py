@@ -27,6 +27,8 @@ FORM = "application/x-www-form-urlencoded"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # The request parts sent here as httpx sends them; any other (content, json, files, cookies, timeout) goes to httpx.
 _PARTS = frozenset({"headers", "data", "params"})
+# A longer query goes through httpx, which also refuses an address over its length limits.
+_PLAIN_QUERY = 8192
 
 
 def covers(http: httpx.Client, transport: httpx.BaseTransport | None, url: httpx.URL, parts: Mapping[str, Any]) -> bool:
@@ -63,21 +65,20 @@ def send(
     """Send one request to the transport's app and record it; an httpx.Response too for cookies or a coded body."""
     started = time.perf_counter()
     method = method.upper()
-    if params is not None:
-        url = httpx.URL(url, params=params)
+    url, address, query = _address(url, params)
     body = urlencode(list(data.items()), doseq=True).encode("utf-8") if data else b""
     sent = request_headers(http, url, method, headers or {}, body if data else None)
-    status, answered, content = _call(transport, _environ(transport, method, url, sent, body))
+    status, answered, content = _call(transport, _environ(transport, method, url, query, sent, body))
     response = None
     if any(name.lower() in ("set-cookie", "content-encoding") for name, _ in answered):
         # Cookies are read with the request's address, and a coded body decoded, by httpx itself.
         response = httpx.Response(status, headers=answered, stream=httpx.ByteStream(content))
-        response.request = httpx.Request(method, url, headers=sent)
+        response.request = httpx.Request(method, address, headers=sent)
         content = response.read()
     received = [(name.lower(), value) for name, value in answered]
     exchange = Exchange(
         method=method,
-        url=str(url),
+        url=address,
         request_headers=sent,
         request_body=body.decode("utf-8", errors="replace"),
         status=status,
@@ -88,6 +89,26 @@ def send(
         label=label,
     )
     return response, exchange
+
+
+def _address(url: httpx.URL, params: Any) -> tuple[httpx.URL, str, str]:
+    """``httpx.URL(url, params=params)``: a URL with the request's host and path, the whole address, its query."""
+    query = _plain_query(url, params) if params is not None else None
+    if query is not None:
+        return url, f"{url}?{query}" if query else str(url), query
+    if params is not None:
+        url = httpx.URL(url, params=params)
+    return url, str(url), url.query.decode("ascii")
+
+
+def _plain_query(url: httpx.URL, params: Any) -> str | None:
+    """The query httpx makes of text ``params`` (``QueryParams`` is urllib's urlencode), without parsing the address."""
+    if not isinstance(params, dict) or url.query or url.fragment:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
+        return None
+    query = urlencode(list(params.items()))
+    return query if len(query) <= _PLAIN_QUERY else None
 
 
 def request_headers(
@@ -110,7 +131,7 @@ def request_headers(
 
 
 def _environ(
-    transport: httpx.WSGITransport, method: str, url: httpx.URL, headers: list[tuple[str, str]], body: bytes
+    transport: httpx.WSGITransport, method: str, url: httpx.URL, query: str, headers: list[tuple[str, str]], body: bytes
 ) -> dict[str, Any]:
     """The WSGI environ ``httpx.WSGITransport.handle_request`` builds for the same request."""
     environ = {
@@ -124,7 +145,7 @@ def _environ(
         "REQUEST_METHOD": method,
         "SCRIPT_NAME": transport.script_name,
         "PATH_INFO": url.path,
-        "QUERY_STRING": url.query.decode("ascii"),
+        "QUERY_STRING": query,
         "SERVER_NAME": url.host,
         "SERVER_PORT": str(url.port or _DEFAULT_PORTS[url.scheme]),
         "SERVER_PROTOCOL": "HTTP/1.1",

@@ -87,7 +87,9 @@ class _FlaskRequest(FlaskOAuth2Request):
 
     def __init__(self, request: Request) -> None:
         self._request = request
-        OAuth2Request.__init__(self, method=request.method, uri=request.host_url, headers=request.headers)
+        OAuth2Request.__init__(self, method=request.method, uri=request.host_url)
+        # Given to __init__, the headers would be read through once only to be tested for being empty.
+        self.headers = request.headers
         self.payload = FlaskOAuth2Payload(request)
 
     @property  # type: ignore[override]

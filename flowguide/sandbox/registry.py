@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -153,6 +153,8 @@ class TrustedApplication(Model):
         return self.ApplicationSecretHash is not None and matches_hash(secret, self.ApplicationSecretHash)
 
 
+# A pure function of the text, which every redirect-URI check and CORS answer splits again.
+@lru_cache(maxsize=256)
 def _split_uris(value: str) -> tuple[str, ...]:
     # The product's list is comma-separated; each entry matches exactly, so only whitespace is trimmed.
     return tuple(u.strip() for u in value.split(",") if u.strip())

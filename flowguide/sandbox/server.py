@@ -9,7 +9,8 @@ API (``api``, RFC 6750 bearer tokens), with CORS for browser apps (``cors``) and
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -29,6 +30,29 @@ if TYPE_CHECKING:
 BUILD_LOCK = threading.Lock()
 
 
+class _SandboxFlask(Flask):
+    """Flask, remembering which views and hooks are plain functions rather than asking inspect on every call."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._plain: set[Callable[..., Any]] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            if func in self._plain:
+                return func
+        except TypeError:  # an unhashable callable is asked about each time
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func and len(self._plain) < _PLAIN_KEPT:
+            self._plain.add(func)
+        return wrapped
+
+
+# Views, hooks and error handlers number a few dozen; a bound method is a new object each time it is read.
+_PLAIN_KEPT = 256
+
+
 def create_app(sandbox: Sandbox) -> Flask:
     """The WSGI application of one sandbox, built by one thread at a time."""
     with BUILD_LOCK:
@@ -36,7 +60,7 @@ def create_app(sandbox: Sandbox) -> Flask:
 
 
 def _build_app(sandbox: Sandbox) -> Flask:
-    app = Flask("flowguide.sandbox")
+    app = _SandboxFlask("flowguide.sandbox")
     app.json.sort_keys = False  # keep claims and rows in the order a reader expects
     app.extensions[SANDBOX_EXTENSION] = sandbox
     app.extensions[SERVER_EXTENSION] = SandboxAuthorizationServer(sandbox)
