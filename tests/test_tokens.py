@@ -298,3 +298,18 @@ def test_s_hash_is_checked_when_present_and_not_required(key, jwks):
     absent = _front_channel_id_token(key, c_hash=SPEC_C_HASH)
     assert _checks(absent, jwks, code=SPEC_CODE, state="state-1")["s_hash"] is None
     assert verify(absent, jwks, ISSUER, "com.example/web", NOW + 1, kind="id", nonce="n-1", code=SPEC_CODE).valid
+
+
+def test_times_read_as_datetime_reads_them_across_its_whole_range():
+    # A whole second goes through time.gmtime; the text must be datetime's, from year 1 to year 9999.
+    import random
+    from datetime import UTC, datetime
+
+    from flowguide.tokens.explaining import UTC_FORMAT, utc_text
+
+    rnd = random.Random(7)
+    whole = [-62_135_596_800, -1, 0, 1, 951_782_400, 1_800_000_000, 253_402_300_799]
+    whole += [rnd.randint(-62_135_596_800, 253_402_300_799) for _ in range(3000)]
+    fractions = [w + rnd.choice([0.5, 0.9999996, 0.0000004, 0.25]) for w in whole[1:-1]]
+    for when in [float(w) for w in whole] + fractions:
+        assert utc_text(when) == datetime.fromtimestamp(when, tz=UTC).strftime(UTC_FORMAT), when

