@@ -21,6 +21,7 @@ from flowguide.sandbox.registry import (
     PROTOCOL_SCOPES,
     REGISTRY_PATH,
     RegistryFile,
+    ScopeKind,
     default_registry,
     load_registry,
 )
@@ -144,6 +145,18 @@ def test_a_scopes_kind_decides_what_client_credentials_never_gets(tmp_path: Path
     refused = Sandbox(registry=load_changed(tmp_path, data)).http_client().post("/id/connect/token", data=form)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
     assert "never issued with client_credentials" in refused.json()["error_description"]
+
+
+def test_a_registrys_scope_kinds_are_its_own_scopes_kinds() -> None:
+    # The names of each kind are kept by the scope tuple read: a copy with other scopes never sees the original's.
+    registry = default_registry()
+    assert registry.protocol_scopes == PROTOCOL_SCOPES and registry.api_scopes == API_SCOPES
+    kinds = {"profile": ScopeKind.API}
+    swapped = tuple(s.model_copy(update={"kind": kinds.get(s.name, s.kind)}) for s in registry.scopes)
+    copy = registry.model_copy(update={"scopes": swapped})
+    assert "profile" in copy.api_scopes and "profile" not in copy.protocol_scopes
+    assert "profile" in registry.protocol_scopes and "profile" not in registry.api_scopes
+    assert registry.model_copy().protocol_scopes == PROTOCOL_SCOPES
 
 
 # --- the published demo credentials ------------------------------------------------------------------------

@@ -73,7 +73,8 @@ class SandboxClient:
                 )
             )
         # Protocol scopes need no configuration in the Trusted Application; API scopes must be in its Scope.
-        not_allowed = [s for s in requested if s not in self.app.scopes and s not in protocol]
+        allowed = self.app.scopes
+        not_allowed = [s for s in requested if s not in allowed and s not in protocol]
         if not_allowed:
             raise InvalidScopeError(
                 description=documented(
@@ -84,7 +85,7 @@ class SandboxClient:
         if requested:
             return " ".join(requested)
         # No scope requested: every scope of the application that this grant may have.
-        return " ".join(s for s in self.app.scopes if user_signs_in or s not in protocol)
+        return " ".join(s for s in allowed if user_signs_in or s not in protocol)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.app.check_secret(client_secret)

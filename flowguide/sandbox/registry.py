@@ -305,15 +305,30 @@ class RegistryFile(Model):
 
     @property
     def protocol_scopes(self) -> frozenset[str]:
-        return frozenset(s.name for s in self.scopes if s.kind is ScopeKind.PROTOCOL)
+        return _names_of_kind(self.scopes, ScopeKind.PROTOCOL)
 
     @property
     def api_scopes(self) -> frozenset[str]:
-        return frozenset(s.name for s in self.scopes if s.kind is ScopeKind.API)
+        return _names_of_kind(self.scopes, ScopeKind.API)
 
     def consent_words(self) -> dict[str, str]:
         """What the consent page says each scope lets the application do."""
         return {s.name: s.consent for s in self.scopes}
+
+
+# The names of each kind, by the scope tuple they were read from (kept, so its id stays its own): every
+# authorize, consent and token request asks, and a registry's scopes never change.
+_KIND_NAMES: dict[tuple[int, ScopeKind], tuple[tuple[ScopeDefinition, ...], frozenset[str]]] = {}
+
+
+def _names_of_kind(scopes: tuple[ScopeDefinition, ...], kind: ScopeKind) -> frozenset[str]:
+    held = _KIND_NAMES.get((id(scopes), kind))
+    if held is None or held[0] is not scopes:
+        if len(_KIND_NAMES) >= 64:
+            _KIND_NAMES.clear()
+        held = (scopes, frozenset(s.name for s in scopes if s.kind is kind))
+        _KIND_NAMES[(id(scopes), kind)] = held
+    return held[1]
 
 
 def load_registry(path: Path = REGISTRY_PATH) -> RegistryFile:
