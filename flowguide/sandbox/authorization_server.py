@@ -9,6 +9,7 @@ the application in the response mode the request asked for.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,18 @@ class StoredAuthorizationRequest(OAuth2Request):
         return MultiDict()
 
 
+# A host werkzeug's IRI would give back unchanged: lower-case labels (no IDNA "xn--") and a short port.
+_PLAIN_HOST = re.compile(r"[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*(?::[1-9][0-9]{0,3})?")
+
+
+def host_url(request: Request) -> str:
+    """``request.host_url`` (scheme://host/), without werkzeug's IRI round trip when the host is plain."""
+    host, scheme = request.host, request.scheme
+    if scheme in ("http", "https") and _PLAIN_HOST.fullmatch(host) and "xn--" not in host:
+        return f"{scheme}://{host}/"
+    return request.host_url
+
+
 class _FlaskRequest(FlaskOAuth2Request):
     """Authlib's request over Flask's, whose full address is made only when something reads it.
 
@@ -87,7 +100,7 @@ class _FlaskRequest(FlaskOAuth2Request):
 
     def __init__(self, request: Request) -> None:
         self._request = request
-        OAuth2Request.__init__(self, method=request.method, uri=request.host_url)
+        OAuth2Request.__init__(self, method=request.method, uri=host_url(request))
         # Given to __init__, the headers would be read through once only to be tested for being empty.
         self.headers = request.headers
         self.payload = FlaskOAuth2Payload(request)

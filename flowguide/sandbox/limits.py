@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 from .api import odata_error
 from .cors import API_PREFIX
@@ -20,12 +21,14 @@ TOO_LARGE = f"The request body is over the sandbox's limit of {MAX_BODY_BYTES} b
 
 def enforce_body_limit() -> None:
     """Refuse a body over the limit before any endpoint reads it: by its Content-Length, or by reading it."""
-    length = request.content_length
+    environ = request.environ
+    # request.content_length, read from the environ without making the request's header view for it.
+    length = get_content_length(environ)
     if length is not None:
         if length > MAX_BODY_BYTES:
             raise RequestEntityTooLarge()
         return
-    if "wsgi.input_terminated" not in request.environ:
+    if "wsgi.input_terminated" not in environ:
         return  # no length and no terminated stream: Werkzeug reads no body at all
     # A streamed (chunked) body: Werkzeug stops quietly at the limit, so read one byte past it to tell.
     request.max_content_length = MAX_BODY_BYTES + 1
