@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -20,7 +21,7 @@ from authlib.oauth2.rfc6749 import OAuth2Payload
 from authlib.oauth2.rfc6749.errors import InvalidClientError, UnsupportedGrantTypeError, UnsupportedResponseTypeError
 from flask import Request, Response
 from flask import request as flask_request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from .access_tokens import AccessTokenIssuer
 from .errors import INVALID_CLIENT, UNSUPPORTED_GRANT_TYPE, UNSUPPORTED_RESPONSE_TYPE, bare, documented
@@ -91,6 +92,14 @@ def host_url(request: Request) -> str:
     return request.host_url
 
 
+class _FlaskPayload(FlaskOAuth2Payload):
+    """Authlib's payload over the request's parameters, looked up once (werkzeug makes them once per request)."""
+
+    @cached_property
+    def data(self) -> CombinedMultiDict:  # type: ignore[override]
+        return self._request.values
+
+
 class _FlaskRequest(FlaskOAuth2Request):
     """Authlib's request over Flask's, whose full address is made only when something reads it.
 
@@ -103,7 +112,7 @@ class _FlaskRequest(FlaskOAuth2Request):
         OAuth2Request.__init__(self, method=request.method, uri=host_url(request))
         # Given to __init__, the headers would be read through once only to be tested for being empty.
         self.headers = request.headers
-        self.payload = FlaskOAuth2Payload(request)
+        self.payload = _FlaskPayload(request)
 
     @property  # type: ignore[override]
     def uri(self) -> str:
@@ -135,7 +144,8 @@ class SandboxAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
-        return _FlaskRequest(flask_request)
+        # The request itself, not Flask's proxy to it: Authlib reads its parameters dozens of times a request.
+        return _FlaskRequest(flask_request._get_current_object())  # type: ignore[attr-defined]
 
     def get_authorization_grant(self, request: OAuth2Request) -> Any:
         # RFC 6749 §4.1.2.1: the client and redirect URI are checked before any answer could redirect.
