@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from drawn_markup import markups
 from streamlit.testing.v1 import AppTest
 
 from flowguide import diagrams
@@ -150,7 +151,7 @@ def _simulator_view() -> None:
 def test_the_simulators_view_draws_the_failed_arrow_large_and_in_the_whole_diagram() -> None:
     at = AppTest.from_function(_simulator_view, default_timeout=60).run()
     assert not at.exception
-    shown = [m.value for m in at.markdown if "fg-svg" in m.value]
+    shown = [m for m in markups(at) if "fg-svg" in m]
     assert [re.search(r'data-diagram="([^"]+)"', s).group(1) for s in shown] == ["simulator-focus", "simulator-whole"]
     for svg in shown:
         failed = re.findall(r'class="edge (?:message|label) \w+ failed">(.*?)</g>', svg, re.DOTALL)

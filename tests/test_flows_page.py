@@ -6,6 +6,7 @@ import re
 
 import pytest
 from conftest import run_page
+from drawn_markup import markups
 
 from flowguide import content
 
@@ -21,7 +22,7 @@ def _current_messages(at) -> list[int]:
     """
     current = {}
     for view in ("focus", "whole"):
-        svg = next(m.value for m in at.markdown if f'data-diagram="walkthrough-{view}"' in m.value)
+        svg = next(m for m in markups(at) if f'data-diagram="walkthrough-{view}"' in m)
         pattern = rf'id="walkthrough-{view}-msg_(\d+)" class="edge message \w+ current"'
         current[view] = [int(n) for n in re.findall(pattern, svg)]
     assert current["focus"] == current["whole"], current

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import run_page
+from drawn_markup import markups
 
 
 def texts(at) -> str:
@@ -21,12 +22,12 @@ def test_deep_link_shows_the_hybrid_recommendation_with_two_registrations() -> N
     assert "`SystemUser` = **<a dedicated least-privilege user" in body
     assert "Never forward a user's token to the backend" in body
     assert at.radio(key="guide_client").value == "web"
-    tree = next(m.value for m in at.markdown if 'data-diagram="decision-tree"' in m.value)
+    tree = next(m for m in markups(at) if 'data-diagram="decision-tree"' in m)
     # The path taken ends at the hybrid outcome: that leaf, and only it, is drawn as chosen.
     chosen = re.findall(r'<g id="decision-tree-tree_leaf_\w+" class="node tree on">(.*?)</g>', tree, flags=re.S)
     assert len(chosen) == 1 and ">Hybrid: both flows</text>" in chosen[0]
     # Below it, the recommendation's two flows drawn whole.
-    drawn = re.findall(r'data-diagram="(guide_[\w-]+)"', "\n".join(m.value for m in at.markdown))
+    drawn = re.findall(r'data-diagram="(guide_[\w-]+)"', "\n".join(markups(at)))
     assert drawn == ["guide_authorization_code-whole", "guide_client_credentials-whole"]
 
 

@@ -18,7 +18,7 @@ from flowguide.links import (
     serve_links_from,
     valid_base,
 )
-from flowguide.pages.ui import LINK_KEY
+from flowguide.pages.ui import LINK_KEY, link_to_this_key
 from flowguide.review import build_review, to_html, to_markdown
 from flowguide.streamlit_app import PAGE_PATHS, request_base
 
@@ -59,6 +59,8 @@ def test_guide_link_reproduces_the_answers() -> None:
 
 def test_simulator_link_names_the_flow_and_the_mistake_and_nothing_secret() -> None:
     at = run_page("simulator", {"flow": "client_credentials", "mistake": "wrong_client_secret"})
+    at.session_state[link_to_this_key("simulator")] = True  # sent once "Link to this" is opened
+    at.run()
     codes = [c.value for c in at.code]
     assert "http://localhost:8501/simulator?flow=client_credentials&mistake=wrong_client_secret" in codes
     for _ in range(2):  # discovery, then the token request that meets invalid_client
@@ -152,6 +154,8 @@ def test_links_start_at_the_configured_public_url_then_the_browser_then_app_url(
 def test_a_public_url_reaches_link_to_this_and_both_review_exports(monkeypatch) -> None:
     monkeypatch.setenv(PUBLIC_URL_ENV, "https://guide.example.com/flowguide")
     at = run_page("simulator", {"flow": "client_credentials", "step": "2"})
+    at.session_state[link_to_this_key("simulator")] = True
+    at.run()
     assert not at.warning
     assert "https://guide.example.com/flowguide/simulator?flow=client_credentials&step=2" in [c.value for c in at.code]
     review = build_review({"signin": "yes", "unattended": "no", "client": "web"})

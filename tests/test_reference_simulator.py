@@ -6,6 +6,7 @@ import re
 
 import httpx
 from conftest import run_page
+from drawn_markup import markups
 from test_simulator import _next, _sim, _texts, _walk
 
 from flowguide.client import FlowRun
@@ -16,7 +17,8 @@ VALUE = re.compile(r"enrt_[0-9A-F]{64}")
 
 
 def _everything_shown(at) -> str:
-    return "\n".join(_texts(at, kind) for kind in ("markdown", "code", "success", "error", "info", "caption"))
+    texts = [_texts(at, kind) for kind in ("markdown", "code", "success", "error", "info", "caption")]
+    return "\n".join(texts + markups(at))
 
 
 def test_the_walk_runs_to_the_refusal_with_every_header_and_masks_the_values() -> None:
@@ -26,7 +28,10 @@ def test_the_walk_runs_to_the_refusal_with_every_header_and_masks_the_values() -
     shown = _everything_shown(at)
     assert "Create user access token" in shown or "Create PAT" in shown
     assert "enrt_" in shown and not VALUE.search(shown), "the value is shown masked only"
-    _next(at)  # pat_api_call
+    _next(at)  # pat_api_call: one request per header, each shown collapsed and sent once opened
+    for number in range(3):
+        at.session_state[f"sim_x_pat_api_call_{number}"] = True
+    at.run()
     shown = _everything_shown(at)
     for header in ("Authorization: Bearer enrt_", "X-Api-Key: enrt_", "Api-Key: enrt_"):
         assert header in shown, header

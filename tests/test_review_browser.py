@@ -55,6 +55,7 @@ def test_review_page_in_chromium(streamlit_server, page):
     assert downloads.count() == 2
     assert "Markdown" in downloads.nth(0).inner_text() and "HTML page" in downloads.nth(1).inner_text()
     drawn = page.locator("svg.fg-svg[data-diagram]")
+    drawn.nth(1).wait_for()  # each diagram lands a moment after the page's text (a component draws it)
     names = [drawn.nth(i).get_attribute("data-diagram") for i in range(drawn.count())]
     assert names == ["review_authorization_code-whole", "review_refresh-whole"]  # the flow and refresh
     for i in range(drawn.count()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import run_page
+from drawn_markup import markups
 
 
 def markdown_text(at) -> str:
@@ -13,7 +14,7 @@ def markdown_text(at) -> str:
 
 def diagrams_shown(at) -> list[str]:
     """The names of the diagrams drawn on the page (each SVG's data-diagram), in order."""
-    return [n for m in at.markdown for n in re.findall(r'<svg\b[^>]*\bdata-diagram="([^"]+)"', m.value)]
+    return [n for m in markups(at) for n in re.findall(r'<svg\b[^>]*\bdata-diagram="([^"]+)"', m)]
 
 
 def test_hybrid_review_shows_the_document_diagrams_and_two_downloads() -> None:

@@ -42,6 +42,14 @@ def _walk(page, base: str, flow: str) -> list[str]:
     return urls
 
 
+def _open_exchanges(page) -> None:
+    """Open every request the step shows collapsed: its transcript is sent only once the reader opens it."""
+    closed = page.locator("[data-testid='stExpander'] details:not([open]) > summary", has_text="→")
+    while closed.count():
+        closed.first.click()
+        wait_for_app(page)
+
+
 def _revealed(page, flow: str, urls: list[str]) -> dict[str, set[str]]:
     """Reveal secrets and go Back through every step; each credential shown, by its kind."""
     page.locator("label", has_text="Reveal secrets").click()
@@ -52,6 +60,7 @@ def _revealed(page, flow: str, urls: list[str]) -> dict[str, set[str]]:
     for step in range(total, 0, -1):
         if step < total:
             _press(page, "Back", step, total, urls)
+        _open_exchanges(page)
         # What is drawn, and each code block whole (those in tabs not shown are not drawn, yet are there).
         texts = [page.locator("[data-testid='stMain']").inner_text()]
         texts += page.locator("[data-testid='stCode']").all_text_contents()

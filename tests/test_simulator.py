@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from conftest import run_page
+from drawn_markup import markups
 
 from flowguide import content
 from flowguide.client import WEB_PORTAL
@@ -39,7 +40,7 @@ def _texts(at, kind: str) -> str:
 
 def _marked_on_the_diagram(at) -> str:
     """The diagram's "this step" words (drawn however the diagram view draws the chart)."""
-    return next((m.value for m in at.markdown if m.value.startswith("**This step on the diagram**")), "")
+    return next((m for m in markups(at) if "<strong>This step on the diagram</strong>" in m), "")
 
 
 # --- pure pieces ---------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The browser's own request is read off the websocket (Streamlit's BackMsg protobuf): a Next asks for a
 rerun of the fragment, not of the page. The diagram beside the step becomes the new step's SVG, while
-the panels around the step keep their DOM nodes (same elements in the same places every step), and the
+the panels around the step keep their DOM nodes (same elements in the same places every step; the
+diagram's box stays and only its picture is replaced), and the
 whole diagram is only sent while its expander is open.
 """
 
@@ -25,7 +26,7 @@ KEPT_JS_FINDERS = """(diagram) => {
     'title': document.querySelector('h1'),
     'flow box': document.querySelector('[data-testid="stSelectbox"]'),
     'side column': column,
-    'diagram': document.querySelector(diagram),
+    'diagram': document.querySelector(diagram)?.closest('.fg-markup'),
     'clock panel': button('Clock +1 hour')?.closest('[data-testid="stVerticalBlock"]'),
     'link expander': summary('Link to this')?.closest('[data-testid="stExpander"]'),
   };

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import run_page
+from drawn_markup import markups
 
 from flowguide.client import FLOW_STEPS, UserCredentials
+from flowguide.pages.ui import link_to_this_key
 from flowguide.sandbox import Sandbox
 from flowguide.simulation import Simulation, resolve_step
 
@@ -126,7 +128,7 @@ def test_without_a_step_in_the_url_the_visitor_keeps_their_place() -> None:
 def _diagram_marks(at) -> tuple[bool, str]:
     """Whether the legend speaks of "this step", and the words under "This step on the diagram"."""
     legend = any("this step" in c.value for c in at.caption)
-    words = next((m.value for m in at.markdown if m.value.startswith("**This step on the diagram**")), "")
+    words = next((m for m in markups(at) if "<strong>This step on the diagram</strong>" in m), "")
     return legend, words
 
 
@@ -138,11 +140,13 @@ def test_ready_marks_no_step_on_the_diagram_and_a_step_marks_itself() -> None:
     assert _sim(at).highlight_step == "discovery"
     legend, words = _diagram_marks(at)
     # The web portal is drawn as the web-app variant: a server that keeps the secret.
-    assert legend and "1\\. Web app \\(server\\) sends a request" in words
+    assert legend and "1. Web app (server) sends a request" in words
 
 
 def test_link_to_this_names_the_step_shown() -> None:
     at = run_page("simulator", {"flow": "client_credentials", "step": "2"})
+    at.session_state[link_to_this_key("simulator")] = True  # sent once "Link to this" is opened
+    at.run()
     codes = [c.value for c in at.code]
     assert "http://localhost:8501/simulator?flow=client_credentials&step=2" in codes
     assert any(c.startswith("[Client Credentials, run live, step 2:") for c in codes), codes

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import streamlit as st
 
 from flowguide.client import Check, StepError
-from flowguide.content import Mistake, Parameter
+from flowguide.content import FlowStep, Mistake
+from flowguide.pages.html_table import code, html_table, own, rows_table
 from flowguide.pages.inert import md_literal, md_text
 from flowguide.pages.jwt_view import CHECK_ICONS
 from flowguide.sandbox import IN_PROCESS_BASE_URL
@@ -102,18 +103,26 @@ def curl_note(exchange: Exchange) -> str:
     )
 
 
-def exchange_view(exchange: Exchange, *, reveal: bool, expanded: bool = False) -> None:
-    """One request and its response exactly as they ran, and a curl command that sends the same."""
-    with st.expander(md_text(exchange_title(exchange)), expanded=expanded, icon=":material/swap_horiz:"):
+def exchange_view(exchange: Exchange, *, reveal: bool, key: str, expanded: bool = False) -> None:
+    """One request and its response exactly as they ran, and a curl command that sends the same.
+
+    Sent to the browser only while its expander is open (opening it reruns the fragment or page): a step
+    that made three requests then does not make every visitor's browser draw two hidden transcripts.
+    """
+    title = md_text(exchange_title(exchange))
+    box = st.expander(title, expanded=expanded, icon=":material/swap_horiz:", key=key, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.code(exchange.render_http(reveal=reveal, max_body=MAX_BODY), language="http", wrap_lines=True)
         st.markdown(f"**As a curl command** · took {exchange.elapsed_ms:.0f} ms in-process")
         st.code(standalone_curl(exchange, reveal=reveal), language="bash", wrap_lines=True)
-        if not reveal and exchange.secrets():
-            st.caption("Secrets are masked in this command; reveal them above to copy a command that runs.")
-        st.caption(curl_note(exchange))
+        masked = "Secrets are masked in this command; reveal them above to copy a command that runs. "
+        st.caption((masked if not reveal and exchange.secrets() else "") + curl_note(exchange))
 
 
-def exchanges_view(exchanges: list[Exchange], *, reveal: bool, arrived_at: str = "") -> None:
+def exchanges_view(exchanges: list[Exchange], *, reveal: bool, key: str, arrived_at: str = "") -> None:
+    """Every exchange of one step; ``key`` names the step, so each expander keeps its own open state."""
     if arrived_at:
         st.caption(
             "Nothing new crossed the wire: the identity service's last redirect sent the browser here, "
@@ -124,35 +133,37 @@ def exchanges_view(exchanges: list[Exchange], *, reveal: bool, arrived_at: str =
     if not exchanges:
         st.caption("This step sent nothing over the wire: it happens inside the client.")
         return
-    for exchange in exchanges:
-        # A lone exchange opens, unless it answered with a whole HTML page (the sign-in page is a screen long).
+    for number, exchange in enumerate(exchanges):
+        # A lone exchange opens, unless it answered with a whole HTML page (the sign-in page is a screen long);
+        # so does a refusal that ends the step, which is what the step is there to show.
         html = (exchange.response_header("content-type") or "").startswith("text/html")
-        exchange_view(exchange, reveal=reveal, expanded=len(exchanges) == 1 and not html)
+        refused = number == len(exchanges) - 1 and exchange.status >= 400
+        opened = (len(exchanges) == 1 and not html) or refused
+        exchange_view(exchange, reveal=reveal, key=f"{key}_{number}", expanded=opened)
 
 
 def checks_view(checks: list[Check]) -> None:
     """What the client checked itself, each with its verdict."""
     if not checks:
         return
-    st.markdown("**What the client checked**")
-    st.markdown(
-        "\n".join(
-            f"- {CHECK_ICONS[c.passed]} {md_text(c.name)}" + (f": {md_text(c.detail)}" if c.detail else "")
-            for c in checks
-        )
+    lines = (
+        f"- {CHECK_ICONS[c.passed]} {md_text(c.name)}" + (f": {md_text(c.detail)}" if c.detail else "") for c in checks
     )
+    # One element for the heading and its list: each element costs the browser a component at every step.
+    st.markdown("**What the client checked**\n\n" + "\n".join(lines))
 
 
-def parameters_view(parameters: tuple[Parameter, ...]) -> None:
-    if parameters:
-        st.markdown("**Every parameter, in one sentence**")
-        st.markdown("\n".join(f"- `{p.name}`: {p.why}" for p in parameters))
-
-
-def links_view(links: list[tuple[str, str]]) -> None:
+def reference_markdown(step: FlowStep) -> str:
+    """Every parameter of a step in one sentence, and where to read more: our own content, as Markdown."""
+    parts = []
+    if step.parameters:
+        parts.append(
+            "**Every parameter, in one sentence**\n\n" + "\n".join(f"- `{p.name}`: {p.why}" for p in step.parameters)
+        )
+    links = [(r.ref, r.url) for r in step.rfc] + [(d.title, d.url) for d in step.docs]
     if links:
-        st.markdown("**Read more**")
-        st.markdown("\n".join(f"- [{title}]({url})" for title, url in links))
+        parts.append("**Read more**\n\n" + "\n".join(f"- [{title}]({url})" for title, url in links))
+    return "\n\n".join(parts)
 
 
 # --- errors and mistakes ---------------------------------------------------------------------------
@@ -200,8 +211,8 @@ def pkce_view(computation: PkceComputation | None, *, reveal: bool) -> None:
         return
     c = computation
     hex_pairs = " ".join(c.sha256.hex()[i : i + 2] for i in range(0, len(c.sha256) * 2, 2))
-    st.markdown(f"`code_challenge = {c.formula}`")
     st.markdown(
+        f"`code_challenge = {c.formula}`\n\n"
         f"1. `code_verifier`, made fresh and kept by the app: {shown_secret(c.verifier, reveal)} "
         f"({len(c.verifier)} characters from `A-Z a-z 0-9 - . _ ~`)\n"
         f"2. `ASCII(code_verifier)`: {c.ascii_length} bytes\n"
@@ -288,34 +299,35 @@ def consent_page(
 # --- tokens and the API --------------------------------------------------------------------------------
 
 
+def _secret_cell(value: str, reveal: bool) -> str:
+    return code(value if reveal else mask(value)) if value else "<em>(none)</em>"
+
+
 def token_response_view(values: dict[str, Any], *, reveal: bool, issued_at: float) -> None:
     """The token endpoint's answer, field by field."""
     expires_in = int(values.get("expires_in") or 0)
+    until = f"Seconds it lives: until {moment(issued_at + expires_in)} (an hour)." if expires_in else ""
     rows = [
-        ("access_token", shown_secret(values.get("access_token", ""), reveal), "Sent to the API as a Bearer token."),
-        ("token_type", md_literal(values.get("token_type", "")), "How to send it: `Authorization: Bearer …`."),
-        (
-            "expires_in",
-            md_literal(str(expires_in)),
-            f"Seconds it lives: until {moment(issued_at + expires_in)} (an hour)." if expires_in else "",
-        ),
-        ("scope", md_literal(values.get("scope", "")), "What the token lets the app do at the API."),
+        ("access_token", _secret_cell(values.get("access_token", ""), reveal), "Sent to the API as a Bearer token."),
+        ("token_type", code(values.get("token_type", "")), "How to send it: `Authorization: Bearer …`."),
+        ("expires_in", code(expires_in), until),
+        ("scope", code(values.get("scope", "")), "What the token lets the app do at the API."),
     ]
     if "refresh_token" in values:
-        rows.append(
-            (
-                "refresh_token",
-                shown_secret(values["refresh_token"], reveal),
-                "Gets new tokens without the person; each use returns a new one.",
-            )
-        )
+        renews = "Gets new tokens without the person; each use returns a new one."
+        rows.append(("refresh_token", _secret_cell(values["refresh_token"], reveal), renews))
     else:
-        rows.append(("refresh_token", "_(none)_", "No refresh token: this client asks again when it needs a token."))
+        again = "No refresh token: this client asks again when it needs a token."
+        rows.append(("refresh_token", "<em>(none)</em>", again))
     if "id_token" in values:
-        id_token = shown_secret(values["id_token"], reveal)
-        rows.append(("id_token", id_token, "Who signed in, for the app; never for APIs."))
-    st.markdown("**The token response**")
-    st.table([{"Field": f"`{n}`", "Value": v, "What it is": w} for n, v, w in rows], hide_index=True)
+        for_app = "Who signed in, for the app; never for APIs."
+        rows.append(("id_token", _secret_cell(values["id_token"], reveal), for_app))
+    cells = ([code(name), value, own(what)] for name, value, what in rows)
+    # The heading and its table in one element.
+    st.html(
+        "<p><strong>The token response</strong></p>"
+        + html_table(("Field", "Value", "What it is"), cells, "The token response")
+    )
 
 
 def api_result_view(exchange: Exchange, rows: Any, who: str) -> None:
@@ -326,8 +338,8 @@ def api_result_view(exchange: Exchange, rows: Any, who: str) -> None:
             f"**{exchange.status} {exchange.reason}**: the API returned {count} rows, as {md_text(who)}.",
             icon=":material/dns:",
         )
-        if isinstance(rows, list) and rows:
-            st.dataframe(rows, hide_index=True)
+        if isinstance(rows, list) and rows and all(isinstance(row, dict) for row in rows):
+            st.html(rows_table(rows, "The rows the API returned"))
     else:
         challenge = exchange.response_header("www-authenticate") or ""
         st.error(f"**{exchange.status} {exchange.reason}** {md_literal(challenge) if challenge else ''}")

@@ -11,12 +11,11 @@ import html
 import streamlit as st
 
 from flowguide.claims import claims
+from flowguide.pages.html_table import code, html_table
 from flowguide.pages.inert import html_text, md_text
 from flowguide.tokens import ClaimExplanation, DecodedToken, Verification, decode, explain, token_kind
 from flowguide.transcript import mask
 
-# Styled by the app-wide CSS (flowguide/streamlit_app.py TABLE_CSS).
-TABLE_CLASS = "fg-table"
 CHECK_ICONS = {
     True: ":green[:material/check_circle:]",
     False: ":red[:material/cancel:]",
@@ -37,19 +36,9 @@ def _meaning(row: ClaimExplanation) -> str:
 
 
 def claims_table(rows: list[ClaimExplanation], label: str) -> str:
-    """One HTML table of fields, values and meanings; every name and value from the token escaped, inert.
-
-    One table drawn by the browser at once costs a fraction of st.table, which parses each cell as Markdown.
-    """
-    head = "".join(f'<th scope="col">{c}</th>' for c in COLUMNS)
-    body = "".join(
-        "<tr>"
-        + (f"<td><code>{html_text(r.name)}</code></td>" if r.known else f"<td>{html_text(r.name)}</td>")
-        + f"<td>{html_text(r.rendered)}</td><td>{_meaning(r)}</td></tr>"
-        for r in rows
-    )
-    table = f'<table class="{TABLE_CLASS}" aria-label="{html.escape(label)}">'
-    return f"{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """One HTML table of fields, values and meanings; every name and value from the token escaped, inert."""
+    cells = ([code(r.name) if r.known else html_text(r.name), html_text(r.rendered), _meaning(r)] for r in rows)
+    return html_table(COLUMNS, cells, label)
 
 
 def _table(rows: list[ClaimExplanation], label: str) -> None:

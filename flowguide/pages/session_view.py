@@ -107,12 +107,12 @@ def session_panel(sim: Simulation, reveal: bool = False) -> None:
         taken = " · all taken" if status.full else ""
         text = f"Licence slots in use: {status.used} of {status.slots}{taken} · sandbox time {clock_time(status.now)}"
         st.progress(min(status.used / status.slots, 1.0), text=text)
-        for line in _status_lines(status):
-            st.markdown(line)
+        st.markdown("\n\n".join(_status_lines(status)))
         if sim.flow == "hybrid":
             st.caption(HYBRID_NOTE)
         # Service applications have no sign-out: their sessions only time out (session-revocation.md).
-        clock, leave = st.columns(2) if sim.flow != "client_credentials" else (st.container(), None)
+        row = st.container(horizontal=True, gap="small")
+        clock, leave = row, (row if sim.flow != "client_credentials" else None)
         clock.button(
             f"Clock +{duration(TWENTY_MINUTES)}",
             key="sim_clock_twenty",

@@ -187,11 +187,13 @@ def _your_turn(sim: Simulation) -> None:
 def _what_comes_next(sim: Simulation) -> None:
     """After the step: how the run ended, or the next step and, when it is the person's, their page."""
     if sim.finished and sim.at_latest:
+        st.divider()
         views.outcome(sim)
         return
     number = sim.upcoming or sim.position
     title = content.flows()[sim.flow].steps[number - 1].title
-    st.markdown(f"**What comes next:** step {number} of {len(sim.steps)}, *{title}*")
+    # The rule above it in the same element: one element fewer for every Next to send and draw.
+    st.markdown(f"---\n\n**What comes next:** step {number} of {len(sim.steps)}, *{title}*")
     if sim.pending_step in SIGN_IN_STEPS | CONSENT_STEPS:
         _your_turn(sim)
         return
@@ -208,15 +210,16 @@ def _clock_panel(sim: Simulation, reveal: bool) -> None:
             "and call the API to see the 401 an app meets; the Refresh tokens flow shows how it recovers."
         )
         has_token = bool(sim.lane_token("web app") or sim.lane_token("service"))
-        forward, call = st.columns(2)
-        forward.button(
+        # One row that wraps on a phone: a horizontal container is one element, columns are three.
+        row = st.container(horizontal=True, gap="small")
+        row.button(
             "Clock +1 hour",
             key="sim_clock_hour",
             icon=":material/update:",
             on_click=_advance_clock,
             help="Move this sandbox's clock forward one hour: codes and tokens age as if it had passed.",
         )
-        call.button(
+        row.button(
             "Call the API now",
             key="sim_probe",
             icon=":material/send:",
@@ -230,14 +233,13 @@ def _clock_panel(sim: Simulation, reveal: bool) -> None:
             body = probe.exchange.response_json()
             rows = body.get("value") if isinstance(body, dict) else None
             xv.api_result_view(probe.exchange, rows, who)
-            xv.exchange_view(probe.exchange, reveal=reveal)
+            xv.exchange_view(probe.exchange, reveal=reveal, key="sim_x_probe")
 
 
 def _controls(sim: Simulation) -> bool:
     """Back, Next, where the walk is, Reset and Reveal, in one compact bar that stays in view; returns Reveal."""
     with st.container(key="sim_controls", horizontal=True, vertical_alignment="center", gap="small"):
         st.button("Back", key="sim_back", icon=":material/arrow_back:", disabled=not sim.can_back, on_click=_back)
-        upcoming = sim.upcoming
         st.button(
             "Next",
             key="sim_next",
@@ -245,7 +247,6 @@ def _controls(sim: Simulation) -> bool:
             type="primary",
             disabled=not sim.can_next,
             on_click=_next,
-            help=f"Step {upcoming}: {content.flows()[sim.flow].steps[upcoming - 1].title}" if upcoming else None,
         )
         shown = sim.position
         st.markdown(f"Step **{shown}** of {len(sim.steps)}" if shown else f"{len(sim.steps)} steps", width="content")
@@ -278,19 +279,18 @@ def _step_panel(sim: Simulation, reveal: bool) -> None:
 
 
 def _lanes_panel(sim: Simulation, _reveal: bool) -> None:
-    if sim.flow == "hybrid":
-        views.lanes(sim)
+    views.lanes(sim)
 
 
 def _coming_panel(sim: Simulation, _reveal: bool) -> None:
-    st.divider()
     _what_comes_next(sim)
 
 
 def _link_panel(sim: Simulation, _reveal: bool) -> None:
     # In a documentation page's iframe the page is part of that page: no address to copy.
     if not st.context.is_embedded:
-        ui.link_to_this(_link_title(sim), "simulator", _link_params(sim, st.query_params.get("app")))
+        # Sent only once opened: it changes at every step, and its code blocks cost every Next otherwise.
+        ui.link_to_this(_link_title(sim), "simulator", _link_params(sim, st.query_params.get("app")), on_demand=True)
 
 
 def _diagram_panel(sim: Simulation, _reveal: bool) -> None:
@@ -312,11 +312,15 @@ STEP_PANELS: tuple[tuple[str, Panel], ...] = (
     ("sim_session", session_panel),
     ("sim_link", _link_panel),
 )
-SIDE_PANELS: tuple[tuple[str, Panel], ...] = (("sim_diagram", _diagram_panel),)
+SIDE_PANELS: tuple[tuple[str, Panel], ...] = (("sim_side", _diagram_panel),)
+# Panels drawn only in some flows (every element sent costs the server and the browser at each Next).
+PANEL_FLOWS = {"sim_lanes": {"hybrid"}}
 
 
 def _panels(sim: Simulation, reveal: bool, panels: tuple[tuple[str, Panel], ...]) -> None:
     for key, panel in panels:
+        if sim.flow not in PANEL_FLOWS.get(key, {sim.flow}):
+            continue  # a panel some flows never show: each flow still has the same panels at every step
         with st.container(key=key):
             panel(sim, reveal)
 
@@ -329,7 +333,7 @@ def stepper() -> None:
     detail, chart = st.columns([5, 4], gap="medium")
     with detail:
         _panels(sim, reveal, STEP_PANELS)
-    with chart, st.container(key="sim_side"):
+    with chart:
         _panels(sim, reveal, SIDE_PANELS)
 
 

@@ -17,6 +17,7 @@ from flowguide.client.back_channel import expectations
 from flowguide.pages import exchange_view as xv
 from flowguide.pages.inert import md_text
 from flowguide.pages.jwt_view import CHECK_ICONS, jwt_view
+from flowguide.pages.markup import own_markdown
 from flowguide.pages.reference_view import reference_step_panel
 from flowguide.simulation import HYBRID_LANES, Simulation, pkce_computation
 from flowguide.tokens import verify
@@ -36,7 +37,11 @@ def token_views(sim: Simulation, tokens: list[tuple[str, str]], key: str) -> Non
     st.markdown("**The tokens, decoded and verified**")
     now = sim.now()
     jwks = sim.sandbox.jwks()
-    for tab, (label, token) in zip(st.tabs([t[0] for t in tokens]), tokens, strict=True):
+    # Only the tab the reader has open is drawn (switching reruns): the other token's tables wait until asked for.
+    tabs = st.tabs([t[0] for t in tokens], key=f"{key}_tabs", on_change="rerun")
+    for tab, (label, token) in zip(tabs, tokens, strict=True):
+        if not tab.open:
+            continue
         with tab:
             expected = _expectations(sim, label)
             verification = verify(token, jwks, issuer=sim.sandbox.issuer, now=now, **expected)
@@ -82,9 +87,8 @@ def _tokens_checked(sim: Simulation, result: StepResult) -> None:
 
 
 def _what_crossed_the_wire(sim: Simulation, result: StepResult, lane: str | None, reveal: bool) -> None:
-    st.markdown("**What crossed the wire**")
     arrived_at = sim.run.auth.location if result.step.endswith("callback") else ""
-    xv.exchanges_view(result.exchanges, reveal=reveal, arrived_at=arrived_at)
+    xv.exchanges_view(result.exchanges, reveal=reveal, key=f"sim_x_{result.step}", arrived_at=arrived_at)
     _tokens_received(sim, result, reveal)
     reference_step_panel(result, reveal=reveal)
     if "rows" in result.values and result.exchanges:
@@ -120,13 +124,18 @@ def step_view(sim: Simulation, index: int, result: StepResult, reveal: bool) -> 
             "stays redeemed. Next moves forward again; Reset starts over.",
             icon=":material/history:",
         )
-    st.markdown(step.narrative)
+    # Our own words, drawn as HTML made once on the server: the browser parses no Markdown for them. With no
+    # error between them, the next heading goes in the same element (one element fewer to send and draw).
+    wire = "**What crossed the wire**"
     if result.error is not None:
+        own_markdown(step.narrative, key="sim_narrative")
         xv.error_view(result.error, sim.mistake_entry())
+        st.markdown(wire)
+    else:
+        own_markdown(f"{step.narrative}\n\n{wire}", key="sim_narrative")
     _what_crossed_the_wire(sim, result, lane, reveal)
     _what_the_client_checked(sim, result, reveal)
-    xv.parameters_view(step.parameters)
-    xv.links_view([(r.ref, r.url) for r in step.rfc] + [(d.title, d.url) for d in step.docs])
+    own_markdown(xv.reference_markdown(step), key="sim_reference")
 
 
 def before_start(sim: Simulation) -> None:
@@ -224,4 +233,6 @@ def arrows_of_step(
     words = diagrams.state_words(*state, diagrams.outcome_key(outcome))
     mine = [line for line, message in zip(words, spec.messages, strict=True) if message.step == step]
     if mine:
-        st.markdown("**This step on the diagram**\n" + "\n".join(f"- {md_text(line)}" for line in mine))
+        # Our own specs' words, escaped as Markdown all the same (a label may hold `_` or `*`), drawn as HTML.
+        listed = "\n".join(f"- {md_text(line)}" for line in mine)
+        own_markdown(f"**This step on the diagram**\n\n{listed}", key="sim_arrows")

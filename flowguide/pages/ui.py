@@ -10,6 +10,7 @@ import streamlit as st
 
 from flowguide import diagrams
 from flowguide.links import app_link, markdown_link
+from flowguide.pages.markup import markup
 
 if TYPE_CHECKING:  # only for the hints: the pages that pass these import them already
     from flowguide.guide import Recommendation
@@ -51,9 +52,9 @@ def diagram_view(
     diagram one click away; ``outcome`` (step id -> ok, failed, not reached) draws what a run really
     did; ``variant`` is the kind of client (``web``, ``spa``, ``native``, ``cli``) and ``params`` fills
     the spec's placeholders (``scope``). ``key`` must differ between two views on the same page.
-    ``on_demand`` sends the whole diagram to the browser only while its expander is open (it reruns
-    the page, or the fragment, when opened): a page that changes step often then does not make every
-    visitor's browser take a hidden 50 KB SVG apart at each step.
+    ``on_demand`` sends the whole diagram and the diagram in words to the browser only while their
+    expanders are open (opening one reruns the page, or the fragment): a page that changes step often
+    then does not make every visitor's browser draw what is hidden at each step.
     """
     state = (diagram_id, variant, tuple(sorted((params or {}).items())))
     spec = diagrams.resolved_spec(*state)
@@ -62,15 +63,18 @@ def diagram_view(
     focus = spec.kind == "sequence" and highlight_step in spec.step_ids()
     # Each state is laid out once per process (diagrams.state_html); a rerun only looks it up.
     view = f"{key}-{'focus' if focus else 'whole'}"
-    _svg(diagrams.state_html(*state, highlight_step, run, focus=focus, name=view))
+    _svg(diagrams.state_html(*state, highlight_step, run, focus=focus, name=view), view)
     if spec.kind == "sequence":
         legend = LEGEND if highlight_step else LEGEND.split(" **")[0]
         st.caption(legend + (LEGEND_RUN if outcome else ""))
     if focus:
         _whole_diagram(diagrams.state_html(*state, highlight_step, run, name=f"{key}-whole"), key, on_demand)
-    with st.expander("The diagram in words"):
+    words = st.expander(
+        "The diagram in words", key=f"{key}_words" if on_demand else None, on_change="rerun" if on_demand else "ignore"
+    )
+    if not on_demand or words.open:
         bullet = "" if spec.kind == "sequence" else "- "
-        st.markdown("\n".join(f"{bullet}{line}" for line in diagrams.state_words(*state, run)))
+        words.markdown("\n".join(f"{bullet}{line}" for line in diagrams.state_words(*state, run)))
     if exports:
         _export_buttons(spec, key, state)
 
@@ -82,10 +86,10 @@ def _whole_diagram(page_svg: str, key: str, on_demand: bool) -> None:
         key=f"{key}_whole" if on_demand else None,
         on_change="rerun" if on_demand else "ignore",
     )
-    with box:
-        st.caption("Every step, at a size you can read; scroll sideways where it is wider than the page.")
-        if not on_demand or box.open:
-            _svg(page_svg)
+    if not on_demand or box.open:
+        box.caption("Every step, at a size you can read; scroll sideways where it is wider than the page.")
+        with box:
+            _svg(page_svg, f"{key}-whole")
 
 
 def recommended_diagram(recommendation: Recommendation) -> dict[str, Any]:
@@ -114,12 +118,12 @@ def scope_words(scope: str) -> str:
 
 def graph_view(dot_source: str, label: str, name: str) -> None:
     """A graph of our own (the guide's decision tree) drawn on the server, readable at any width."""
-    _svg(diagrams.tree_html(dot_source, label, name))
+    _svg(diagrams.tree_html(dot_source, label, name), name)
 
 
-def _svg(page_svg: str) -> None:
+def _svg(page_svg: str, name: str) -> None:
     # Our own specs drawn by Graphviz (labels escaped, error codes reduced to a plain token): no visitor text.
-    st.markdown(page_svg, unsafe_allow_html=True)
+    markup(page_svg, key=f"fg_svg_{name}")
 
 
 def _export_buttons(spec: diagrams.DiagramSpec, key: str, state: tuple[str, str | None, diagrams.Params]) -> None:
@@ -156,6 +160,11 @@ def _export_buttons(spec: diagrams.DiagramSpec, key: str, state: tuple[str, str 
     )
 
 
+def link_to_this_key(path: str) -> str:
+    """The session-state key of a page's on-demand "Link to this" (one per page: opening one opens no other)."""
+    return f"{LINK_KEY}_{path}" if path else LINK_KEY
+
+
 def link_to_this(title: str, path: str, params: dict[str, str] | None = None, *, on_demand: bool = False) -> None:
     """The stable link to what the reader sees, and a Markdown snippet for documentation writers.
 
@@ -169,7 +178,7 @@ def link_to_this(title: str, path: str, params: dict[str, str] | None = None, *,
     box = st.expander(
         "Link to this",
         icon=":material/link:",
-        key=LINK_KEY if on_demand else None,
+        key=link_to_this_key(path) if on_demand else None,
         on_change="rerun" if on_demand else "ignore",
     )
     if on_demand and not box.open:
