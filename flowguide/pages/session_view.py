@@ -9,6 +9,10 @@ slot is free.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import streamlit as st
 
 from flowguide.content import docs_url
@@ -96,13 +100,25 @@ def _sign_out_result(sim: Simulation) -> None:
         st.caption(f"End session answered {done[1]}.")
 
 
-def session_panel(sim: Simulation, reveal: bool = False) -> None:
-    """The session and licence of the tokens the run holds, at the sandbox's time now.
+@dataclass(frozen=True)
+class ClockPart:
+    """What the simulator's clock adds to this panel: lines above it, buttons in its row, results under it."""
+
+    head: Callable[[], None]
+    buttons: Callable[[Any], None]
+    tail: Callable[[], None]
+
+
+def session_panel(sim: Simulation, reveal: bool = False, *, clock: ClockPart | None = None) -> None:
+    """The session and licence of the tokens the run holds, at the sandbox's time now; with ``clock``, the
+    sandbox clock's part in the same box and row (one box and one row fewer for every Next to send and draw).
 
     ``reveal`` is the simulator's panel signature; this panel shows no secret, so it is not used.
     """
     status = licence_status(sim.sandbox, held_tokens(sim), sim.app.client_id)
     with st.container(border=True, key="sim_sessions"):
+        if clock is not None:
+            clock.head()
         st.markdown("**Session and licence**")
         taken = " · all taken" if status.full else ""
         text = f"Licence slots in use: {status.used} of {status.slots}{taken} · sandbox time {clock_time(status.now)}"
@@ -112,8 +128,9 @@ def session_panel(sim: Simulation, reveal: bool = False) -> None:
             st.caption(HYBRID_NOTE)
         # Service applications have no sign-out: their sessions only time out (session-revocation.md).
         row = st.container(horizontal=True, gap="small")
-        clock, leave = row, (row if sim.flow != "client_credentials" else None)
-        clock.button(
+        if clock is not None:
+            clock.buttons(row)
+        row.button(
             f"Clock +{duration(TWENTY_MINUTES)}",
             key="sim_clock_twenty",
             icon=":material/timer:",
@@ -121,9 +138,9 @@ def session_panel(sim: Simulation, reveal: bool = False) -> None:
             args=(TWENTY_MINUTES,),
             help="Move this sandbox's clock forward 20 minutes: a session with no call in that time closes.",
         )
-        if leave is not None:
+        if sim.flow != "client_credentials":
             can_sign_out = bool(sim.run.auth.tokens.id_token)
-            leave.button(
+            row.button(
                 "Sign out (end session)",
                 key="sim_sign_out",
                 icon=":material/logout:",
@@ -134,6 +151,8 @@ def session_panel(sim: Simulation, reveal: bool = False) -> None:
                 if can_sign_out
                 else "No ID token to sign out with: this app asked for no openid scope.",
             )
+        if clock is not None:
+            clock.tail()
         _sign_out_result(sim)
         st.caption(
             "A token takes a licence slot only when its first API call opens a session; a session closes 20 minutes "

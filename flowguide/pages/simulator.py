@@ -10,6 +10,7 @@ in this session's memory (st.session_state), never in the URL, a cache or a log.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -19,7 +20,7 @@ from flowguide.pages import exchange_view as xv
 from flowguide.pages import step_view as views
 from flowguide.pages import ui
 from flowguide.pages.session import get_sandbox, reset_sandbox
-from flowguide.pages.session_view import session_panel
+from flowguide.pages.session_view import ClockPart, session_panel
 from flowguide.simulation import (
     APP_CHOICES,
     APP_NAMES,
@@ -201,39 +202,52 @@ def _what_comes_next(sim: Simulation) -> None:
     st.button(f"{verb} step {number}", key="sim_next_below", icon=":material/arrow_forward:", on_click=_next)
 
 
+def _clock_head(sim: Simulation) -> None:
+    st.markdown("**Sandbox clock**")
+    moved = f" · moved forward {duration(sim.clock_moved)}" if sim.clock_moved else ""
+    st.caption(
+        f"Sandbox time {xv.moment(sim.now())}{moved}. Access tokens live one hour: move the clock past it "
+        "and call the API to see the 401 an app meets; the Refresh tokens flow shows how it recovers."
+    )
+
+
+def _clock_buttons(sim: Simulation, row: Any) -> None:
+    has_token = bool(sim.lane_token("web app") or sim.lane_token("service"))
+    row.button(
+        "Clock +1 hour",
+        key="sim_clock_hour",
+        icon=":material/update:",
+        on_click=_advance_clock,
+        help="Move this sandbox's clock forward one hour: codes and tokens age as if it had passed.",
+    )
+    row.button(
+        "Call the API now",
+        key="sim_probe",
+        icon=":material/send:",
+        on_click=_probe,
+        disabled=not has_token,
+        help="GET the API with the access token the app holds now." if has_token else "No access token yet.",
+    )
+
+
+def _probe_result(sim: Simulation, reveal: bool) -> None:
+    if sim.probes:
+        probe = sim.probes[-1]
+        who = xv.who_acts(sim.lane_claims(probe.lane))
+        body = probe.exchange.response_json()
+        rows = body.get("value") if isinstance(body, dict) else None
+        xv.api_result_view(probe.exchange, rows, who)
+        xv.exchange_view(probe.exchange, reveal=reveal, key="sim_x_probe")
+
+
 def _clock_panel(sim: Simulation, reveal: bool) -> None:
-    with st.container(border=True):
-        st.markdown("**Sandbox clock**")
-        moved = f" · moved forward {duration(sim.clock_moved)}" if sim.clock_moved else ""
-        st.caption(
-            f"Sandbox time {xv.moment(sim.now())}{moved}. Access tokens live one hour: move the clock past it "
-            "and call the API to see the 401 an app meets; the Refresh tokens flow shows how it recovers."
-        )
-        has_token = bool(sim.lane_token("web app") or sim.lane_token("service"))
-        # One row that wraps on a phone: a horizontal container is one element, columns are three.
-        row = st.container(horizontal=True, gap="small")
-        row.button(
-            "Clock +1 hour",
-            key="sim_clock_hour",
-            icon=":material/update:",
-            on_click=_advance_clock,
-            help="Move this sandbox's clock forward one hour: codes and tokens age as if it had passed.",
-        )
-        row.button(
-            "Call the API now",
-            key="sim_probe",
-            icon=":material/send:",
-            on_click=_probe,
-            disabled=not has_token,
-            help="GET the API with the access token the app holds now." if has_token else "No access token yet.",
-        )
-        if sim.probes:
-            probe = sim.probes[-1]
-            who = xv.who_acts(sim.lane_claims(probe.lane))
-            body = probe.exchange.response_json()
-            rows = body.get("value") if isinstance(body, dict) else None
-            xv.api_result_view(probe.exchange, rows, who)
-            xv.exchange_view(probe.exchange, reveal=reveal, key="sim_x_probe")
+    """The sandbox clock, sessions and licence slots: one box, one row of buttons."""
+    clock = ClockPart(
+        head=lambda: _clock_head(sim),
+        buttons=lambda row: _clock_buttons(sim, row),
+        tail=lambda: _probe_result(sim, reveal),
+    )
+    session_panel(sim, reveal, clock=clock)
 
 
 def _controls(sim: Simulation) -> bool:
@@ -278,10 +292,6 @@ def _step_panel(sim: Simulation, reveal: bool) -> None:
         views.step_view(sim, sim.viewing, sim.current, reveal)
 
 
-def _lanes_panel(sim: Simulation, _reveal: bool) -> None:
-    views.lanes(sim)
-
-
 def _coming_panel(sim: Simulation, _reveal: bool) -> None:
     _what_comes_next(sim)
 
@@ -306,10 +316,9 @@ Panel = Callable[[Simulation, bool], None]
 # the panels a step changes instead of remounting everything below one that grew. Add a panel here.
 STEP_PANELS: tuple[tuple[str, Panel], ...] = (
     ("sim_step", _step_panel),
-    ("sim_lanes", _lanes_panel),
+    ("sim_lanes", lambda sim, _reveal: views.lanes(sim)),
     ("sim_coming", _coming_panel),
     ("sim_clock", _clock_panel),
-    ("sim_session", session_panel),
     ("sim_link", _link_panel),
 )
 SIDE_PANELS: tuple[tuple[str, Panel], ...] = (("sim_side", _diagram_panel),)
