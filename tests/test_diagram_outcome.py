@@ -178,5 +178,5 @@ def _arrows_in_words() -> None:
 def test_the_words_beside_the_simulators_diagram_say_what_came_back() -> None:
     at = AppTest.from_function(_arrows_in_words, default_timeout=60).run()
     assert not at.exception
-    words = at.markdown[0].value
-    assert "401 invalid\\_client\\. \\(failed\\)" in words and "200 access\\_token" not in words
+    words = markups(at)[0]  # drawn as HTML from escaped Markdown: what the reader sees
+    assert "401 invalid_client. (failed)" in words and "200 access_token" not in words
