@@ -6,7 +6,6 @@ import html
 import re
 
 from conftest import run_page
-from drawn_markup import markups
 
 from flowguide.content import brand
 from flowguide.pages.ui import LINK_KEY
@@ -16,7 +15,8 @@ def test_start_page_shows_the_overview_and_links_to_every_part() -> None:
     at = run_page("home")
     assert not at.exception
     assert at.title[0].value == "How apps sign in to ERP.net"
-    svg = next(m for m in markups(at) if 'data-diagram="home_overview-whole"' in m)
+    # The start page's picture comes with its Markdown (a first visit does not wait for the component).
+    svg = next(m.value for m in at.markdown if 'data-diagram="home_overview-whole"' in m.value)
     # Box labels wrap onto lines ("Background" / "service"): join each box's lines to read its name.
     boxes = [
         " ".join(re.findall(r"<text\b[^>]*>([^<]*)</text>", box))

@@ -27,6 +27,6 @@ st.markdown(
     "in (Authorization Code) and a background service that syncs schedules overnight (Client Credentials). "
     "Each part is registered as its own Trusted Application and calls the API with its own token."
 )
-ui.diagram_view("overview", key="home_overview")
+ui.diagram_view("overview", key="home_overview", still=True)
 # The start page has no other code block: its link is sent when asked for (see ui.link_to_this).
 ui.link_to_this(f"How apps sign in to {name}", "", on_demand=True)

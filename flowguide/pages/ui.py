@@ -45,6 +45,7 @@ def diagram_view(
     variant: str | None = None,
     params: Mapping[str, str] | None = None,
     on_demand: bool = False,
+    still: bool = False,
 ) -> None:
     """Draw one diagram from ``diagrams/`` with its legend, its text alternative and export buttons.
 
@@ -54,7 +55,8 @@ def diagram_view(
     the spec's placeholders (``scope``). ``key`` must differ between two views on the same page.
     ``on_demand`` sends the whole diagram and the diagram in words to the browser only while their
     expanders are open (opening one reruns the page, or the fragment): a page that changes step often
-    then does not make every visitor's browser draw what is hidden at each step.
+    then does not make every visitor's browser draw what is hidden at each step. ``still`` (a page drawn
+    once) sends the picture in the page's Markdown rather than through flowguide.pages.markup.
     """
     state = (diagram_id, variant, tuple(sorted((params or {}).items())))
     spec = diagrams.resolved_spec(*state)
@@ -63,7 +65,7 @@ def diagram_view(
     focus = spec.kind == "sequence" and highlight_step in spec.step_ids()
     # Each state is laid out once per process (diagrams.state_html); a rerun only looks it up.
     view = f"{key}-{'focus' if focus else 'whole'}"
-    _svg(diagrams.state_html(*state, highlight_step, run, focus=focus, name=view), view)
+    _svg(diagrams.state_html(*state, highlight_step, run, focus=focus, name=view), view, still=still)
     if spec.kind == "sequence":
         legend = LEGEND if highlight_step else LEGEND.split(" **")[0]
         st.caption(legend + (LEGEND_RUN if outcome else ""))
@@ -121,9 +123,14 @@ def graph_view(dot_source: str, label: str, name: str) -> None:
     _svg(diagrams.tree_html(dot_source, label, name), name)
 
 
-def _svg(page_svg: str, name: str) -> None:
+def _svg(page_svg: str, name: str, *, still: bool = False) -> None:
     # Our own specs drawn by Graphviz (labels escaped, error codes reduced to a plain token): no visitor text.
-    markup(page_svg, key=f"fg_svg_{name}")
+    if still:
+        # A page drawn once (the start page): the picture comes with the page's first answer, while the
+        # component that redraws pages changing step would make a first visit wait for its script.
+        st.markdown(page_svg, unsafe_allow_html=True)
+    else:
+        markup(page_svg, key=f"fg_svg_{name}")
 
 
 def _export_buttons(spec: diagrams.DiagramSpec, key: str, state: tuple[str, str | None, diagrams.Params]) -> None:
