@@ -15,7 +15,7 @@ from typing import Any
 from flowguide.pages.inert import html_text
 
 TABLE_CLASS = "fg-table"
-# Columns sized by their content (a list of rows), instead of the field/value/meaning widths.
+# A list of rows: every column as wide as the others, instead of the field/value/meaning widths.
 ROWS_CLASS = "fg-rows"
 _OWN_CODE = re.compile(r"`([^`]+)`")
 
