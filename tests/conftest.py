@@ -92,6 +92,20 @@ def streamlit_server() -> Iterator[str]:
             proc.wait(timeout=15)
 
 
+@pytest.fixture
+def sb():
+    """A fresh in-process sandbox for one test (a module may define its own ``sb`` instead)."""
+    from flowguide.sandbox import Sandbox
+
+    return Sandbox()
+
+
+@pytest.fixture
+def client(sb) -> httpx.Client:
+    """An httpx client that reaches ``sb`` in-process."""
+    return sb.http_client()
+
+
 @pytest.fixture(scope="module")
 def served():
     """The standalone sandbox (`python -m flowguide.sandbox`) on a free loopback port, in a thread."""

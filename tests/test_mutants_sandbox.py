@@ -29,16 +29,6 @@ from flowguide.sandbox.grants import _NoIssuedTokens
 from flowguide.tokens import unverified_claims
 
 
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
-
-
 def _refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
     data = {"grant_type": "refresh_token", "client_id": PORTAL, "client_secret": PORTAL_SECRET}
     return client.post("/id/connect/token", data={**data, "refresh_token": refresh_token})

@@ -33,16 +33,6 @@ TOKEN = "/id/connect/token"
 INVALID_CLIENT = "Invalid client_id or client_secret. "
 
 
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
-
-
 def _code_form(**fields: str) -> dict[str, str]:
     return {"grant_type": "authorization_code", "code": "made-up", "redirect_uri": PORTAL_CALLBACK, **fields}
 

@@ -14,11 +14,6 @@ MANAGER = "/instance-manager/security/trusted-apps/{}/tokens"
 
 
 @pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
 def http(sb: Sandbox) -> httpx.Client:
     return sb.http_client()
 

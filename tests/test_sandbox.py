@@ -150,16 +150,6 @@ def assert_never_redirected(response: httpx.Response, error: str) -> None:
     assert error in response.text
 
 
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
-
-
 # --- registry ------------------------------------------------------------------------------------------
 
 

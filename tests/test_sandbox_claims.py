@@ -38,16 +38,6 @@ SERVICE_ACCESS_CLAIMS += ["client_db", "client_system_user_id", "jti", "iat", "s
 ID_CLAIMS = ["nbf", "exp", "iss", "aud", "nonce", "iat", "at_hash", "s_hash", "sid", "sub", "auth_time", "idp", "amr"]
 
 
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
-
-
 def userinfo(client: httpx.Client, token: str | None, method: str = "GET") -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return client.request(method, "/id/connect/userinfo", headers=headers)

@@ -29,16 +29,6 @@ TOO_LARGE = "The request body is over the sandbox's limit of 65536 bytes (64 KiB
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
 
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
-
-
 def service_token(client: httpx.Client) -> str:
     response = client.post(TOKEN, data=SYNC_FORM)
     assert response.status_code == 200, response.text

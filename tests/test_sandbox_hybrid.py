@@ -38,16 +38,6 @@ FRONT_CHANNEL_CLAIMS = ["nbf", "exp", "iss", "aud", "nonce", "iat", "c_hash", "s
 FRONT_CHANNEL_CLAIMS += ["auth_time", "idp", "amr"]
 
 
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
-
-
 def half_hash(value: str) -> str:
     """OpenID Connect Core §3.3.2.11 for RS256, computed here: base64url of the left half of SHA-256."""
     return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()[:16]).rstrip(b"=").decode()

@@ -21,16 +21,6 @@ API_AUDIENCE = ["DomainAPI", "TableAPI", "OLAP", "AppServer", "https://sandbox.f
 EVERYTHING = "openid profile read update offline_access"
 
 
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
-
-
 def refresh(client: httpx.Client, refresh_token: str, **extra: str) -> httpx.Response:
     data = {"grant_type": "refresh_token", "client_id": PORTAL, "client_secret": PORTAL_SECRET}
     return client.post("/id/connect/token", data={**data, "refresh_token": refresh_token, **extra})

@@ -9,7 +9,6 @@ with a valid token is refused with the documentation's MaximumLicenseCountExceed
 from __future__ import annotations
 
 import httpx
-import pytest
 from test_sandbox import PORTAL, PORTAL_SECRET, api_get, portal_tokens, service_token
 
 from flowguide.sandbox import Sandbox
@@ -18,16 +17,6 @@ from flowguide.sandbox.sessions import IDLE, SIGNED_OUT
 
 POLICY = default_registry().sessions
 MINUTE = 60
-
-
-@pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> httpx.Client:
-    return sb.http_client()
 
 
 def service_access_token(client: httpx.Client) -> str:
