@@ -2,7 +2,7 @@
 
 The browser then lays out one element: st.table parses every cell as Markdown and st.dataframe loads a
 canvas grid, which cost a visitor's browser most of a simulator step. Styled app-wide by TABLE_CSS in
-flowguide/streamlit_app.py. Cells are HTML: callers escape what came from outside with ``code``/``text``.
+flowguide/streamlit_app.py. Cells are HTML: callers escape what came from outside with ``code`` or inert.html_text.
 """
 
 from __future__ import annotations
@@ -25,11 +25,6 @@ def code(value: object) -> str:
     return f"<code>{html_text(value)}</code>"
 
 
-def text(value: object) -> str:
-    """An outside value as inert text."""
-    return html_text(value)
-
-
 def own(words: str) -> str:
     """Our own words with `code` spans in backticks, as the content files write them; escaped all the same."""
     return _OWN_CODE.sub(lambda m: f"<code>{m.group(1)}</code>", html.escape(words))
@@ -47,5 +42,5 @@ def html_table(columns: Sequence[str], rows: Iterable[Sequence[str]], label: str
 def rows_table(rows: list[dict[str, Any]], label: str) -> str:
     """A list of records from outside (an API's rows): every column any row has, every value inert."""
     columns = list(dict.fromkeys(name for row in rows for name in row))
-    cells = ([text("" if row.get(c) is None else row[c]) for c in columns] for row in rows)
+    cells = ([html_text("" if row.get(c) is None else row[c]) for c in columns] for row in rows)
     return html_table(columns, cells, label, kind=ROWS_CLASS)
